@@ -1,0 +1,159 @@
+/**
+ * Stack config of the `uptycs-distributor` project, read once into a frozen, typed object.
+ * The keys replace the original `create_package.py` flags (see README and `Pulumi.yaml`).
+ * Every problem is a `pulumi.RunError` naming the config key, raised at preview.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { packageNameProblem } from "./platforms/distributor";
+import { AgentMappingEntry, parseAgentMapping } from "./platforms/mapping";
+import { isAgentVersion, LATEST } from "./platforms/version";
+import { InstallerSource } from "./providers/uptycsAgentArtifact";
+import { parseApiKey } from "./providers/uptycsApi";
+
+/** The project name: the namespace of every key below. */
+export const PROJECT = "uptycs-distributor";
+
+/** The shipped default mapping: the original 8 entries plus every other platform Uptycs serves. */
+export const DEFAULT_MAPPING_FILE = path.join(__dirname, "platforms", "uptycs-agent-mapping.json");
+
+/** The resolved stack config. */
+export interface DistributorConfig {
+    /** `latest` or a pinned version such as `5.14.2.21` (old `-v`). Default `latest`. */
+    readonly agentVersion: string;
+    /** Sensor-only (osquery) build instead of Uptycs Protect (old `-o`). Default false. */
+    readonly sensorOnly: boolean;
+    /** Distributor package (SSM document) name (old `-p`). Default `UptycsAgent`. */
+    readonly packageName: string;
+    /** Existing bucket to publish into (old `-b`); undefined: the program creates a private one. */
+    readonly bucketName?: string;
+    /** `api` (default) or `local` (old `-d`). */
+    readonly installerSource: InstallerSource;
+    /** Folder holding `<dir>/<installer>` per mapping entry, for `local`. Default `installers`. */
+    readonly installerDir: string;
+    /** The mapping file read, for messages. */
+    readonly mappingFile: string;
+    /** The validated mapping entries, Linux first. */
+    readonly entries: readonly AgentMappingEntry[];
+    /** Build folder (content-addressed cache), relative to the project. Default `build`. */
+    readonly buildDir: string;
+}
+
+// Exported by the runtime (used by Config.getSecret) but missing from its typings.
+const { isConfigSecret } = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: string): boolean };
+
+function fail(key: string, message: string): never {
+    throw new pulumi.RunError(`config ${PROJECT}:${key} ${message}`);
+}
+
+/**
+ * Checks the Uptycs credentials the dynamic provider will read, so a bad key file fails at preview.
+ * Only the verdict leaves this function, never the content.
+ */
+function checkCredentials(config: pulumi.Config): void {
+    const inline = config.get("apiKey");
+    const file = config.get("apiKeyFile");
+    if (inline !== undefined && file !== undefined) {
+        fail("apiKey", "and apiKeyFile are both set: set one");
+    }
+    if (inline !== undefined) {
+        if (!isConfigSecret(`${PROJECT}:apiKey`)) {
+            fail("apiKey", "holds the API secret and must be set with `pulumi config set --secret apiKey`");
+        }
+        try {
+            parseApiKey(inline, `config ${PROJECT}:apiKey`);
+        } catch (e) {
+            throw new pulumi.RunError((e as Error).message);
+        }
+        return;
+    }
+    if (file === undefined) {
+        fail("apiKeyFile", "is not set: set it to the API key file downloaded from the Uptycs console (or set apiKey as a secret)");
+    }
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        fail("apiKeyFile", `names ${file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    try {
+        parseApiKey(text, `config ${PROJECT}:apiKeyFile (${file})`);
+    } catch (e) {
+        throw new pulumi.RunError((e as Error).message);
+    }
+}
+
+/**
+ * Reads and validates the stack config.
+ * @throws pulumi.RunError naming the offending key.
+ */
+export function loadConfig(): DistributorConfig {
+    const config = new pulumi.Config(PROJECT);
+    const get = (key: string): string | undefined => {
+        const v = config.get(key);
+        return v === undefined || v.trim() === "" ? undefined : v.trim();
+    };
+    let sensorOnly: boolean;
+    try {
+        sensorOnly = config.getBoolean("sensorOnly") ?? false;
+    } catch {
+        fail("sensorOnly", `must be true or false, got '${config.get("sensorOnly")}'`);
+    }
+
+    const agentVersion = get("agentVersion") ?? LATEST;
+    if (agentVersion !== LATEST && !isAgentVersion(agentVersion)) {
+        fail("agentVersion", `must be '${LATEST}' or a version such as 5.14.2.21, got '${agentVersion}'`);
+    }
+
+    const packageName = get("packageName") ?? "UptycsAgent";
+    const nameProblem = packageNameProblem(packageName);
+    if (nameProblem !== undefined) {
+        fail("packageName", `'${packageName}' ${nameProblem}`);
+    }
+
+    const bucketName = get("bucketName");
+    if (bucketName !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName)) {
+        fail("bucketName", `'${bucketName}' is not a valid S3 bucket name`);
+    }
+
+    const installerSource = get("installerSource") ?? "api";
+    if (installerSource !== "api" && installerSource !== "local") {
+        fail("installerSource", `must be 'api' or 'local', got '${installerSource}'`);
+    }
+    const installerDir = get("installerDir") ?? "installers";
+    if (installerSource === "local") {
+        if (agentVersion === LATEST) {
+            fail("agentVersion", "must be pinned (e.g. 5.14.2.21) when installerSource is 'local': it is the version of the installers in installerDir");
+        }
+        if (!fs.existsSync(installerDir) || !fs.statSync(installerDir).isDirectory()) {
+            fail("installerDir", `names ${installerDir}, which is not a folder`);
+        }
+    } else {
+        checkCredentials(config);
+    }
+
+    const mappingFile = get("mappingFile") ?? DEFAULT_MAPPING_FILE;
+    let mappingText: string;
+    try {
+        mappingText = fs.readFileSync(mappingFile, "utf8");
+    } catch (e) {
+        fail("mappingFile", `names ${mappingFile}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    let entries: AgentMappingEntry[];
+    try {
+        entries = parseAgentMapping(mappingText, `config ${PROJECT}:mappingFile (${mappingFile})`);
+    } catch (e) {
+        throw new pulumi.RunError((e as Error).message);
+    }
+
+    const buildDir = get("buildDir") ?? "build";
+    if (path.isAbsolute(buildDir) || buildDir.split(/[\\/]/).includes("..")) {
+        fail("buildDir", `must be a folder inside the project, got '${buildDir}'`);
+    }
+
+    return Object.freeze({
+        agentVersion, sensorOnly, packageName, bucketName, installerSource, installerDir, mappingFile,
+        entries: Object.freeze([...entries]), buildDir,
+    });
+}

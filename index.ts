@@ -1,0 +1,16 @@
+// Wiring only: stack config → the Distributor package → stack outputs.
+import { loadConfig } from "./config";
+import { UptycsDistributorPackage } from "./distributorPackage";
+
+const pkg = new UptycsDistributorPackage("uptycs", loadConfig());
+
+/** The Distributor package (SSM document) name, for Run Command / State Manager. */
+export const packageName = pkg.packageName;
+/** The document's default version; changes whenever any zip or the agent version changes. */
+export const documentVersion = pkg.documentVersion;
+/** The Uptycs agent version published. */
+export const agentVersion = pkg.agentVersion;
+/** The bucket holding `uptycs/*.zip` and `uptycs/manifest.json`. */
+export const bucketName = pkg.bucketName;
+/** platform/version/arch → zip. */
+export const zips = pkg.zips;

@@ -1,0 +1,391 @@
+/**
+ * `UptycsAgentArtifact`: one zip of the Distributor package, for one agent mapping entry.
+ *
+ * A Pulumi dynamic resource. `check` validates the entry and resolves `latest` to a concrete
+ * agent version (so `pulumi preview` shows the version that will be published); `diff` names
+ * what changed, including a local zip that is missing or differs from state; `create`/`update`
+ * download the installer (or take it from a local folder), render the scripts and write a
+ * byte-deterministic zip in the build folder; `delete` removes that zip.
+ *
+ * Credentials never travel as resource inputs: the provider reads the stack config
+ * `uptycs-distributor:apiKey` (secret key file JSON) or `uptycs-distributor:apiKeyFile` (path)
+ * in `configure`. The provider object is serialized into state and run by Pulumi's dynamic
+ * provider host in plain node: everything it uses is a captured function or a node module.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Arch } from "../platforms/distributor";
+import { installerNameProblem, INSTALLER_EXTENSION } from "../platforms/installer";
+import { AgentMappingEntry, entryFamily, validateAgentMappingEntry } from "../platforms/mapping";
+import { renderScripts, TEMPLATE_INSTALLER_NAME } from "../platforms/scripts";
+import { isAgentVersion, LATEST } from "../platforms/version";
+import { partFile, prepareDir, sha256File, sha256FileIfExists, writeFileAtomic } from "./buildFolder";
+import {
+    DEFAULT_REQUEST_POLICY, downloadInstaller, DownloadedInstaller, getAssetGroupId, getOfferedVersions,
+    parseApiKey, RequestPolicy, UptycsApiKey,
+} from "./uptycsApi";
+import { writeDeterministicZip } from "./zip";
+
+/** Where installers come from: the Uptycs API, or a folder filled by hand (old `-d` flag). */
+export type InstallerSource = "api" | "local";
+
+/** The stack config keys the provider reads in `configure` (project `uptycs-distributor`). */
+export const PROVIDER_CONFIG_KEYS = Object.freeze({
+    apiKey: "uptycs-distributor:apiKey",
+    apiKeyFile: "uptycs-distributor:apiKeyFile",
+});
+
+/** Inputs of {@link UptycsAgentArtifact}. */
+export interface UptycsAgentArtifactInputs {
+    /** The mapping entry this zip serves. */
+    readonly entry: pulumi.Input<AgentMappingEntry>;
+    /** `latest` or a concrete version such as `5.14.2.21`. */
+    readonly agentVersion: pulumi.Input<string>;
+    /** Sensor-only (osquery) build instead of Uptycs Protect. */
+    readonly sensorOnly: pulumi.Input<boolean>;
+    /** `api` (download) or `local` (take `<installerDir>/<entry.dir>/<one installer>`). */
+    readonly installerSource: pulumi.Input<InstallerSource>;
+    /** Folder of the per-entry installer folders, for `local`; relative to the project. Default `""`. */
+    readonly installerDir?: pulumi.Input<string>;
+    /** Distributor package name, prefixed to the scripts' log lines. */
+    readonly packageName: pulumi.Input<string>;
+    /** Build folder, relative to the project. */
+    readonly buildDir: pulumi.Input<string>;
+}
+
+/** The inputs after `check`: defaults filled, `latest` resolved, fingerprints of what feeds the zip. */
+interface CheckedProps {
+    readonly entry: AgentMappingEntry;
+    readonly agentVersion: string;
+    readonly sensorOnly: boolean;
+    readonly installerSource: InstallerSource;
+    readonly installerDir: string;
+    readonly packageName: string;
+    readonly buildDir: string;
+    /** The concrete agent version that is built. */
+    readonly version: string;
+    /** sha256 of the scripts rendered from the templates (a template change changes the zip). */
+    readonly scriptsDigest: string;
+    /** For `local`: the installer's path and sha256 as found by `check`; `""` for `api`. */
+    readonly localInstaller: string;
+    readonly localInstallerSha256: string;
+}
+
+/** Outputs of {@link UptycsAgentArtifact} (also its state). */
+export interface UptycsAgentArtifactOutputs extends CheckedProps {
+    /** Installer file name inside the zip, as the Uptycs API named it. */
+    readonly installerFileName: string;
+    /** Installer size in bytes. */
+    readonly installerSize: number;
+    /** Hex sha256 of the installer. */
+    readonly installerSha256: string;
+    /** `<dir>-<version>-<12 hex>.zip`; changes whenever the zip's content changes. */
+    readonly zipFileName: string;
+    /** Path of the zip relative to the project (inside `buildDir`). */
+    readonly zipPath: string;
+    /** Hex sha256 of the zip. */
+    readonly zipSha256: string;
+    /** Zip size in bytes. */
+    readonly zipSize: number;
+}
+
+/**
+ * `diff`'s answer with the changed property names. The engine derives its own display of the
+ * change from the checked inputs (so `preview` shows e.g. `version`); `diffs` serves callers and tests.
+ */
+export interface ArtifactDiffResult extends pulumi.dynamic.DiffResult {
+    /** Changed properties: names from the checked inputs, or `zipSha256` for a missing/changed local zip. */
+    readonly diffs: string[];
+}
+
+/** Properties whose change changes the zip; `diff` reports them by these names. */
+const ZIP_INPUTS: readonly (keyof CheckedProps)[] = [
+    "version", "sensorOnly", "entry", "installerSource", "installerDir", "packageName", "buildDir",
+    "scriptsDigest", "localInstallerSha256",
+];
+
+function sha256Text(text: string): string {
+    const crypto: typeof import("crypto") = require("crypto");
+    return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+function canonical(value: unknown): string {
+    if (Array.isArray(value)) {
+        return `[${value.map(canonical).join(",")}]`;
+    }
+    if (typeof value === "object" && value !== null) {
+        const obj = value as Record<string, unknown>;
+        return `{${Object.keys(obj).sort().filter((k) => obj[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
+}
+
+/**
+ * Finds the one installer in a `local` folder.
+ * @throws Error naming the folder when it is missing, or holds zero or several installers.
+ */
+async function findLocalInstaller(installerDir: string, entry: AgentMappingEntry): Promise<string> {
+    const fs: typeof import("fs") = require("fs");
+    const path: typeof import("path") = require("path");
+    const dir = path.join(installerDir, entry.dir);
+    const ext = INSTALLER_EXTENSION[entry.upt_package];
+    let names: string[];
+    try {
+        names = await fs.promises.readdir(dir);
+    } catch {
+        throw new Error(`installerDir: the folder ${dir} for '${entry.dir}' does not exist or cannot be read`);
+    }
+    const installers = names.filter((n) => n.toLowerCase().endsWith(ext)).sort();
+    if (installers.length !== 1) {
+        throw new Error(`installerDir: the folder ${dir} must hold exactly one ${ext} installer, found ${installers.length}${installers.length ? ` (${installers.join(", ")})` : ""}`);
+    }
+    const problem = installerNameProblem(installers[0], entry.upt_package);
+    if (problem !== undefined) {
+        throw new Error(`installerDir: the installer name '${installers[0]}' in ${dir} ${problem}`);
+    }
+    return path.join(dir, installers[0]);
+}
+
+/** The dynamic provider of {@link UptycsAgentArtifact}. Holds per-process memos, never clients. */
+export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvider {
+    private apiKeyText?: string;
+    private apiKeyFile?: string;
+    private memo?: Map<string, Promise<unknown>>;
+
+    constructor(private readonly policy: RequestPolicy = DEFAULT_REQUEST_POLICY) {}
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.apiKeyText = req.config.get(PROVIDER_CONFIG_KEYS.apiKey);
+        this.apiKeyFile = req.config.get(PROVIDER_CONFIG_KEYS.apiKeyFile);
+    }
+
+    /** One promise per key per process: one version lookup and one download per key, however many artifacts ask. */
+    private once<T>(key: string, make: () => Promise<T>): Promise<T> {
+        this.memo = this.memo ?? new Map();
+        let p = this.memo.get(key) as Promise<T> | undefined;
+        if (p === undefined) {
+            p = make();
+            this.memo.set(key, p);
+            // A failure is not cached: the next caller tries again.
+            p.catch(() => this.memo?.delete(key));
+        }
+        return p;
+    }
+
+    private async apiKey(): Promise<UptycsApiKey> {
+        return this.once("apiKey", async () => {
+            const fs: typeof import("fs") = require("fs");
+            if (this.apiKeyText !== undefined && this.apiKeyText !== "") {
+                return parseApiKey(this.apiKeyText, `config ${PROVIDER_CONFIG_KEYS.apiKey}`);
+            }
+            if (this.apiKeyFile === undefined || this.apiKeyFile === "") {
+                throw new Error(`no Uptycs credentials: set config ${PROVIDER_CONFIG_KEYS.apiKeyFile} (path to the key file) or ${PROVIDER_CONFIG_KEYS.apiKey} (its JSON, as a secret)`);
+            }
+            let text: string;
+            try {
+                text = await fs.promises.readFile(this.apiKeyFile, "utf8");
+            } catch (e) {
+                throw new Error(`config ${PROVIDER_CONFIG_KEYS.apiKeyFile}: cannot read ${this.apiKeyFile} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+            }
+            return parseApiKey(text, `config ${PROVIDER_CONFIG_KEYS.apiKeyFile} (${this.apiKeyFile})`);
+        });
+    }
+
+    private async offeredVersions(): Promise<string[]> {
+        const apiKey = await this.apiKey();
+        return this.once("versions", () => getOfferedVersions(apiKey, this.policy));
+    }
+
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        const fail = (property: string, reason: string): void => {
+            failures.push({ property, reason });
+        };
+        let entry: AgentMappingEntry | undefined;
+        try {
+            entry = validateAgentMappingEntry(news.entry, "entry");
+        } catch (e) {
+            fail("entry", (e as Error).message);
+        }
+        const agentVersion = news.agentVersion;
+        if (typeof agentVersion !== "string" || (agentVersion !== LATEST && !isAgentVersion(agentVersion))) {
+            fail("agentVersion", `must be '${LATEST}' or a version such as 5.14.2.21, got '${String(agentVersion)}'`);
+        }
+        const source = news.installerSource;
+        if (source !== "api" && source !== "local") {
+            fail("installerSource", `must be 'api' or 'local', got '${String(source)}'`);
+        }
+        if (source === "local" && agentVersion === LATEST) {
+            fail("agentVersion", "installerSource 'local' needs a pinned agentVersion (the version of the installers in installerDir)");
+        }
+        if (typeof news.sensorOnly !== "boolean") {
+            fail("sensorOnly", "must be a boolean");
+        }
+        for (const key of ["packageName", "buildDir"]) {
+            if (typeof news[key] !== "string" || news[key] === "") {
+                fail(key, "must be a non-empty string");
+            }
+        }
+        if (failures.length > 0 || entry === undefined) {
+            return { inputs: news, failures };
+        }
+        const installerDir = typeof news.installerDir === "string" ? news.installerDir : "";
+        let version = agentVersion as string;
+        let localInstaller = "";
+        let localInstallerSha256 = "";
+        if (source === "local") {
+            localInstaller = await findLocalInstaller(installerDir, entry);
+            localInstallerSha256 = await sha256File(localInstaller);
+        } else {
+            const offered = await this.offeredVersions();
+            if (version === LATEST) {
+                version = offered[0];
+            } else if (!offered.includes(version)) {
+                fail("agentVersion", `the Uptycs tenant does not offer agent version ${version} (offered: ${offered.slice(0, 10).join(", ")})`);
+            }
+        }
+        const scripts = renderScripts(entryFamily(entry), news.packageName as string, TEMPLATE_INSTALLER_NAME);
+        const checked: CheckedProps = {
+            entry,
+            agentVersion: agentVersion as string,
+            sensorOnly: news.sensorOnly as boolean,
+            installerSource: source as InstallerSource,
+            installerDir,
+            packageName: news.packageName as string,
+            buildDir: news.buildDir as string,
+            version,
+            scriptsDigest: sha256Text(canonical(scripts)),
+            localInstaller,
+            localInstallerSha256,
+        };
+        return { inputs: { ...news, ...checked }, failures };
+    }
+
+    async diff(_id: string, olds: UptycsAgentArtifactOutputs, news: CheckedProps): Promise<ArtifactDiffResult> {
+        const diffs: string[] = ZIP_INPUTS.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+        // The zip lives on this machine only: rebuild it when it is gone or not what state says.
+        if (diffs.length === 0 && (await sha256FileIfExists(olds.zipPath)) !== olds.zipSha256) {
+            diffs.push("zipSha256");
+        }
+        return { changes: diffs.length > 0, diffs, replaces: [], deleteBeforeReplace: false };
+    }
+
+    async create(inputs: CheckedProps): Promise<pulumi.dynamic.CreateResult> {
+        return { id: inputs.entry.dir, outs: await this.build(inputs) };
+    }
+
+    async update(_id: string, _olds: UptycsAgentArtifactOutputs, news: CheckedProps): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await this.build(news) };
+    }
+
+    async delete(_id: string, props: UptycsAgentArtifactOutputs): Promise<void> {
+        const fs: typeof import("fs") = require("fs");
+        // Installers stay cached: other stacks of the checkout may use them.
+        await fs.promises.rm(props.zipPath, { force: true });
+    }
+
+    private async installer(props: CheckedProps): Promise<{ file: string } & DownloadedInstaller> {
+        const fs: typeof import("fs") = require("fs");
+        const path: typeof import("path") = require("path");
+        if (props.installerSource === "local") {
+            const sha256 = await sha256File(props.localInstaller);
+            if (sha256 !== props.localInstallerSha256) {
+                throw new Error(`installerDir: ${props.localInstaller} changed while the update ran; run it again`);
+            }
+            const { size } = await fs.promises.stat(props.localInstaller);
+            return { file: props.localInstaller, fileName: path.basename(props.localInstaller), size, sha256 };
+        }
+        const arch: Arch = props.entry.arch_type;
+        const key = `${props.entry.upt_package}-${arch}-${props.sensorOnly ? "sensor" : "protect"}-${props.version}`;
+        const dir = path.join(props.buildDir, "installers", key);
+        return this.once(`installer:${dir}`, async () => {
+            const metaFile = path.join(dir, "installer.json");
+            await prepareDir(dir);
+            if (fs.existsSync(metaFile)) {
+                const meta = JSON.parse(await fs.promises.readFile(metaFile, "utf8")) as DownloadedInstaller;
+                const file = path.join(dir, meta.fileName);
+                if (installerNameProblem(meta.fileName, props.entry.upt_package) === undefined
+                    && (await sha256FileIfExists(file)) === meta.sha256) {
+                    return { file, ...meta };
+                }
+                await fs.promises.rm(metaFile, { force: true });
+            }
+            const apiKey = await this.apiKey();
+            const assetGroupId = await this.once("assetGroupId", () => getAssetGroupId(apiKey, this.policy));
+            const part = partFile(dir, "download");
+            try {
+                const got = await downloadInstaller(apiKey, {
+                    uptPackage: props.entry.upt_package, arch, version: props.version, sensorOnly: props.sensorOnly, assetGroupId,
+                }, part, this.policy);
+                const file = path.join(dir, got.fileName);
+                await fs.promises.rename(part, file);
+                await writeFileAtomic(metaFile, JSON.stringify(got, null, 2));
+                return { file, ...got };
+            } finally {
+                await fs.promises.rm(part, { force: true });
+            }
+        });
+    }
+
+    private async build(props: CheckedProps): Promise<UptycsAgentArtifactOutputs> {
+        const fs: typeof import("fs") = require("fs");
+        const path: typeof import("path") = require("path");
+        const installer = await this.installer(props);
+        const scripts = renderScripts(entryFamily(props.entry), props.packageName, installer.fileName);
+        const zipDir = path.join(props.buildDir, "zips");
+        await prepareDir(zipDir);
+        const part = partFile(zipDir, props.entry.dir);
+        try {
+            const zip = await writeDeterministicZip([
+                ...Object.entries(scripts).map(([name, content]) => ({ name, content, mode: 0o755 })),
+                { name: installer.fileName, file: installer.file, mode: 0o644 },
+            ], part);
+            const zipFileName = `${props.entry.dir}-${props.version}-${zip.sha256.slice(0, 12)}.zip`;
+            const zipPath = path.join(props.buildDir, "zips", zipFileName);
+            await fs.promises.rename(part, zipPath);
+            return {
+                ...props,
+                installerFileName: installer.fileName,
+                installerSize: installer.size,
+                installerSha256: installer.sha256,
+                zipFileName,
+                zipPath,
+                zipSha256: zip.sha256,
+                zipSize: zip.size,
+            };
+        } finally {
+            await fs.promises.rm(part, { force: true });
+        }
+    }
+}
+
+/**
+ * One zip of the Uptycs Distributor package (type `uptycs:UptycsAgentArtifact`), named after the
+ * mapping entry's `dir`. See the module comment for its lifecycle.
+ */
+export class UptycsAgentArtifact extends pulumi.dynamic.Resource {
+    /** Concrete agent version built (resolved from `latest` at preview). */
+    public readonly version!: pulumi.Output<string>;
+    public readonly entry!: pulumi.Output<AgentMappingEntry>;
+    public readonly installerFileName!: pulumi.Output<string>;
+    /** Installer size in bytes. */
+    public readonly installerSize!: pulumi.Output<number>;
+    public readonly installerSha256!: pulumi.Output<string>;
+    public readonly zipFileName!: pulumi.Output<string>;
+    /** Zip path relative to the project. */
+    public readonly zipPath!: pulumi.Output<string>;
+    public readonly zipSha256!: pulumi.Output<string>;
+    /** Zip size in bytes. */
+    public readonly zipSize!: pulumi.Output<number>;
+
+    /**
+     * @param provider the provider to serialize; tests pass one with a faster request policy.
+     */
+    constructor(name: string, args: UptycsAgentArtifactInputs, opts?: pulumi.CustomResourceOptions,
+        provider: UptycsAgentArtifactProvider = new UptycsAgentArtifactProvider()) {
+        const outputs: Record<keyof Omit<UptycsAgentArtifactOutputs, keyof CheckedProps> | "version", undefined> = {
+            version: undefined, installerFileName: undefined, installerSize: undefined, installerSha256: undefined,
+            zipFileName: undefined, zipPath: undefined, zipSha256: undefined, zipSize: undefined,
+        };
+        super(provider, name, { installerDir: "", ...args, ...outputs }, opts, "uptycs", "UptycsAgentArtifact");
+    }
+}

@@ -1,0 +1,272 @@
+/**
+ * A small client of the Uptycs API, as used to build Distributor packages.
+ *
+ * Contract (`../shared/reference/uptycs-api.md`, Uptycs API docs): base URL
+ * `https://{domain}{domainSuffix}/public/api/customers/{customerId}`; every request carries
+ * `Authorization: Bearer <HS256 JWT {iss: key, exp}>` signed with the key file's `secret` and a
+ * `date` header. TLS is always verified. Node modules are required inside the functions: these
+ * functions run inside the serialized dynamic provider, where only node_modules can be required.
+ * No message, error or log line contains the secret.
+ */
+import type { Response } from "node-fetch";
+import type { Arch } from "../platforms/distributor";
+import { fileNameFromContentDisposition, installerNameProblem } from "../platforms/installer";
+import type { UptPackage } from "../platforms/mapping";
+import { offeredAgentVersions } from "../platforms/version";
+
+/** The API key file downloaded from the Uptycs console. Other fields in the file are ignored. */
+export interface UptycsApiKey {
+    readonly customerId: string;
+    readonly key: string;
+    /** HMAC secret of the JWT. Sensitive. */
+    readonly secret: string;
+    /** Tenant host name, e.g. `mytenant`. */
+    readonly domain: string;
+    /** Appended to `domain`, e.g. `.uptycs.io` (or `:8443` for a local server). */
+    readonly domainSuffix: string;
+}
+
+const API_KEY_FIELDS = ["customerId", "key", "secret", "domain", "domainSuffix"] as const;
+
+/**
+ * Parses the key file's JSON.
+ * @param source names the file or config key in error messages (never the content).
+ * @throws Error naming `source` and the missing or mistyped field.
+ */
+export function parseApiKey(text: string, source: string): UptycsApiKey {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        // The parser's message can quote the text, which holds the secret.
+        throw new Error(`${source} is not valid JSON`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new Error(`${source} must be a JSON object with ${API_KEY_FIELDS.join(", ")}`);
+    }
+    const record = parsed as Record<string, unknown>;
+    for (const field of API_KEY_FIELDS) {
+        const v = record[field];
+        if (typeof v !== "string" || (field !== "domainSuffix" && v.length === 0)) {
+            throw new Error(`${source}: field '${field}' is missing or not a non-empty string`);
+        }
+    }
+    if (!/^[A-Za-z0-9.-]+$/.test(record.domain as string) || !/^[A-Za-z0-9.:-]*$/.test(record.domainSuffix as string)) {
+        throw new Error(`${source}: 'domain' and 'domainSuffix' must form a host name (optionally ':port')`);
+    }
+    const [customerId, key, secret, domain, domainSuffix] = API_KEY_FIELDS.map((f) => record[f] as string);
+    return { customerId, key, secret, domain, domainSuffix };
+}
+
+/** The tenant's host, e.g. `mytenant.uptycs.io`; used in messages. */
+export function tenantOf(apiKey: UptycsApiKey): string {
+    return `${apiKey.domain}${apiKey.domainSuffix}`;
+}
+
+/** How requests are timed and retried. */
+export interface RequestPolicy {
+    /** Milliseconds without any byte from the server before a request is aborted. Default 60000. */
+    readonly idleTimeoutMs: number;
+    /** Retries after the first attempt on 5xx, 429 and network errors. Default 4. */
+    readonly retries: number;
+    /** First backoff in milliseconds, doubled per retry. Default 1000. */
+    readonly minBackoffMs: number;
+}
+
+/** The production request policy. */
+export const DEFAULT_REQUEST_POLICY: RequestPolicy = Object.freeze({ idleTimeoutMs: 60_000, retries: 4, minBackoffMs: 1_000 });
+
+/** An HTTP answer that retrying cannot fix (4xx other than 429), or a broken contract. */
+export class UptycsApiError extends Error {
+    constructor(message: string, readonly status?: number) {
+        super(message);
+        this.name = "UptycsApiError";
+    }
+}
+
+function bearerToken(apiKey: UptycsApiKey): string {
+    const jwt: typeof import("jsonwebtoken") = require("jsonwebtoken");
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    return jwt.sign({ iss: apiKey.key, exp }, apiKey.secret, { algorithm: "HS256", noTimestamp: true });
+}
+
+function redact(text: string, apiKey: UptycsApiKey): string {
+    return text.split(apiKey.secret).join("<redacted>");
+}
+
+/**
+ * Sends one authenticated GET with retries and hands the 2xx response to `consume`, inside the
+ * retry loop, so an error while reading the body (reset, stall, short body) is retried too.
+ * `consume` receives a `touch` callback that resets the idle timer; call it per chunk read.
+ * @throws UptycsApiError on 4xx (401/403: credentials rejected), or after the last retry.
+ */
+export async function uptycsGet<T>(
+    apiKey: UptycsApiKey,
+    path: string,
+    policy: RequestPolicy,
+    consume: (response: Response, touch: () => void) => Promise<T>,
+): Promise<T> {
+    const fetch: typeof import("node-fetch").default = require("node-fetch");
+    const pRetry: typeof import("p-retry") = require("p-retry");
+    const url = `https://${tenantOf(apiKey)}/public/api/customers/${encodeURIComponent(apiKey.customerId)}${path}`;
+    const what = `GET ${path} on ${tenantOf(apiKey)}`;
+    const attempt = async (): Promise<T> => {
+        const controller = new AbortController();
+        let timer: NodeJS.Timeout | undefined;
+        const touch = (): void => {
+            clearTimeout(timer);
+            timer = setTimeout(() => controller.abort(), policy.idleTimeoutMs);
+        };
+        touch();
+        try {
+            const response = await fetch(url, {
+                headers: { authorization: `Bearer ${bearerToken(apiKey)}`, date: new Date().toUTCString(), accept: "*/*" },
+                compress: false,
+                signal: controller.signal,
+            }).catch((e: Error) => {
+                throw new Error(`${what} failed: ${controller.signal.aborted ? `no answer within ${policy.idleTimeoutMs} ms` : e.message}`);
+            });
+            if (response.status === 401 || response.status === 403) {
+                throw new pRetry.AbortError(new UptycsApiError(
+                    `the Uptycs API at ${tenantOf(apiKey)} rejected the credentials (HTTP ${response.status}) for ${what}: check the key file (config apiKey / apiKeyFile) and that its key is active`,
+                    response.status));
+            }
+            if (response.status === 429 || response.status >= 500) {
+                throw new Error(`${what} answered HTTP ${response.status}`);
+            }
+            if (response.status < 200 || response.status >= 300) {
+                const body = redact((await response.text().catch(() => "")).slice(0, 200), apiKey);
+                throw new pRetry.AbortError(new UptycsApiError(`${what} answered HTTP ${response.status}: ${body}`, response.status));
+            }
+            return await consume(response, touch).catch((e: Error) => {
+                if (e instanceof UptycsApiError) {
+                    throw new pRetry.AbortError(e);
+                }
+                throw new Error(controller.signal.aborted ? `${what}: the server sent nothing for ${policy.idleTimeoutMs} ms` : e.message);
+            });
+        } finally {
+            clearTimeout(timer);
+        }
+    };
+    try {
+        return await pRetry(attempt, { retries: policy.retries, factor: 2, minTimeout: policy.minBackoffMs, randomize: true });
+    } catch (e) {
+        if (e instanceof UptycsApiError) {
+            throw e;
+        }
+        throw new UptycsApiError(`${redact((e as Error).message, apiKey)} (after ${policy.retries + 1} attempts)`);
+    }
+}
+
+async function getItems(apiKey: UptycsApiKey, path: string, policy: RequestPolicy): Promise<Record<string, unknown>[]> {
+    return uptycsGet(apiKey, path, policy, async (response) => {
+        const body = (await response.json().catch(() => undefined)) as { items?: unknown } | undefined;
+        if (!body || !Array.isArray(body.items)) {
+            throw new UptycsApiError(`GET ${path} on ${tenantOf(apiKey)} did not return a JSON object with 'items'`);
+        }
+        return body.items.filter((i): i is Record<string, unknown> => typeof i === "object" && i !== null);
+    });
+}
+
+/**
+ * The asset group id: the `id` of the `/objectGroups` item named exactly `assets`.
+ * @throws UptycsApiError when there is no such group.
+ */
+export async function getAssetGroupId(apiKey: UptycsApiKey, policy: RequestPolicy): Promise<string> {
+    const groups = await getItems(apiKey, "/objectGroups", policy);
+    const assets = groups.filter((g) => g.name === "assets");
+    if (assets.length === 0 || typeof assets[0].id !== "string" || assets[0].id.length === 0) {
+        throw new UptycsApiError(`the Uptycs tenant ${tenantOf(apiKey)} has no object group named 'assets' (GET /objectGroups); installers are downloaded for that asset group`);
+    }
+    return assets[0].id;
+}
+
+/**
+ * Agent versions the tenant offers (`/osqueryPackages`), highest first.
+ * @throws UptycsApiError when none parses as an agent version.
+ */
+export async function getOfferedVersions(apiKey: UptycsApiKey, policy: RequestPolicy): Promise<string[]> {
+    const items = await getItems(apiKey, "/osqueryPackages", policy);
+    const versions = offeredAgentVersions(items);
+    if (versions.length === 0) {
+        throw new UptycsApiError(`the Uptycs tenant ${tenantOf(apiKey)} offers no agent version (GET /osqueryPackages returned ${items.length} items, none with a version like 5.14.2.21)`);
+    }
+    return versions;
+}
+
+/** Which installer to download. */
+export interface InstallerRequest {
+    readonly uptPackage: UptPackage;
+    readonly arch: Arch;
+    /** Concrete agent version, e.g. `5.14.2.21`. */
+    readonly version: string;
+    /** Sensor-only (no `remediationPackage=true`). */
+    readonly sensorOnly: boolean;
+    readonly assetGroupId: string;
+}
+
+/** A downloaded installer. */
+export interface DownloadedInstaller {
+    /** Validated file name from `Content-Disposition`. */
+    readonly fileName: string;
+    /** Size in bytes. */
+    readonly size: number;
+    /** Hex sha256 of the bytes. */
+    readonly sha256: string;
+}
+
+/** The download path for an installer (relative to the customer base URL). */
+export function installerPath(req: InstallerRequest): string {
+    const query = new URLSearchParams({ osqVersion: req.version });
+    if (req.arch === "arm64") {
+        query.set("gravitonPackage", "true");
+    }
+    if (!req.sensorOnly) {
+        query.set("remediationPackage", "true");
+    }
+    return `/packageDownloads/osquery/${req.uptPackage}/${encodeURIComponent(req.assetGroupId)}?${query}`;
+}
+
+/**
+ * Streams an installer to `tempFile`, hashing on the way (memory stays flat in installer size).
+ * The caller moves `tempFile` into place under the returned, validated `fileName`.
+ * @throws UptycsApiError for a bad file name, an empty body, or a body shorter than
+ *   Content-Length after the last retry.
+ */
+export async function downloadInstaller(
+    apiKey: UptycsApiKey,
+    req: InstallerRequest,
+    tempFile: string,
+    policy: RequestPolicy,
+): Promise<DownloadedInstaller> {
+    const fs: typeof import("fs") = require("fs");
+    const crypto: typeof import("crypto") = require("crypto");
+    const { pipeline }: typeof import("stream/promises") = require("stream/promises");
+    const path = installerPath(req);
+    return uptycsGet(apiKey, path, policy, async (response, touch) => {
+        const fileName = fileNameFromContentDisposition(response.headers.get("content-disposition"));
+        const problem = installerNameProblem(fileName, req.uptPackage);
+        if (problem !== undefined) {
+            throw new UptycsApiError(`GET ${path} on ${tenantOf(apiKey)}: the installer file name '${fileName.slice(0, 250)}' ${problem}`);
+        }
+        const hash = crypto.createHash("sha256");
+        let size = 0;
+        await pipeline(response.body, async function* (source: AsyncIterable<Buffer | string>) {
+            for await (const chunk of source) {
+                const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+                touch();
+                hash.update(bytes);
+                size += bytes.length;
+                yield bytes;
+            }
+        }, fs.createWriteStream(tempFile));
+        const expected = response.headers.get("content-length");
+        if (expected !== null && Number(expected) !== size) {
+            throw new Error(`GET ${path} on ${tenantOf(apiKey)}: got ${size} of ${expected} bytes`);
+        }
+        if (size === 0) {
+            throw new UptycsApiError(`GET ${path} on ${tenantOf(apiKey)}: the installer '${fileName}' is empty (0 bytes)`);
+        }
+        return { fileName, size, sha256: hash.digest("hex") };
+    });
+}

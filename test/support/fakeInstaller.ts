@@ -1,0 +1,50 @@
+// Generated installers: a first line the fake package managers read (name, version), then filler.
+// Deterministic for a given request, so two downloads of the same installer are byte-equal.
+
+/** What the local API serves for one download request. */
+export interface InstallerSpec {
+    readonly uptPackage: string;
+    readonly arch: "x86_64" | "arm64";
+    readonly version: string;
+    readonly protect: boolean;
+}
+
+/** The package name the installer installs (Protect and sensor differ, as with Uptycs). */
+export function installedPackageName(spec: InstallerSpec): string {
+    return spec.protect ? "uptycs-protect" : "osquery";
+}
+
+/** The file name the API sends in Content-Disposition, after the names the contract observed. */
+export function installerFileName(spec: InstallerSpec): string {
+    const base = spec.protect ? "assets-uptycs-protect" : "assets-osquery";
+    switch (spec.uptPackage) {
+        case "centos":
+            return `${base}-${spec.version}-Uptycs.${spec.arch === "arm64" ? "aarch64" : "x86_64"}.rpm`;
+        case "debian":
+            return `${base}-${spec.version}-Uptycs${spec.arch === "arm64" ? "-arm64" : ""}.deb`;
+        default:
+            return `${base}-${spec.version}-Uptycs-windows.msi`;
+    }
+}
+
+/** The installer's first line, read by test/fixtures/fakebin (rpm -qp, dpkg-deb -f). */
+export function installerHeader(spec: InstallerSpec): string {
+    return `FAKE-UPTYCS-INSTALLER name=${installedPackageName(spec)} version=${spec.version} release=1 arch=${spec.arch}\n`;
+}
+
+/** Yields `size` bytes of the installer in chunks of `chunkSize` bytes (header first, then filler). */
+export function* installerChunks(spec: InstallerSpec, size: number, chunkSize = 64 * 1024): Generator<Buffer> {
+    const header = Buffer.from(installerHeader(spec));
+    const fill = Buffer.alloc(chunkSize, `${spec.uptPackage}/${spec.arch}/${spec.version}/${spec.protect};`);
+    let sent = 0;
+    if (size > 0) {
+        const first = header.subarray(0, Math.min(header.length, size));
+        sent += first.length;
+        yield first;
+    }
+    while (sent < size) {
+        const n = Math.min(chunkSize, size - sent);
+        sent += n;
+        yield fill.subarray(0, n);
+    }
+}

@@ -1,0 +1,205 @@
+// A local Uptycs API on 127.0.0.1 over TLS, after ../shared/reference/uptycs-api.md: verifies the
+// HS256 JWT (iss = key, exp) and the date header, serves /objectGroups, /osqueryPackages and
+// /packageDownloads, records every request, and injects faults on demand.
+import * as https from "https";
+import * as fs from "fs";
+import type { IncomingMessage, ServerResponse } from "http";
+import { AddressInfo } from "net";
+import * as jwt from "jsonwebtoken";
+import { installerChunks, installerFileName, InstallerSpec } from "./fakeInstaller";
+import { testCertificate } from "./tls";
+
+/** A fault applied to the next `times` requests whose path matches `path`. */
+export type Fault = { readonly path: RegExp; times: number } & (
+    | { readonly kind: "status"; readonly status: number }
+    | { readonly kind: "reset" } // headers sent, connection destroyed mid-body
+    | { readonly kind: "short" } // Content-Length larger than the body sent
+    | { readonly kind: "stall" } // headers sent, then nothing
+    | { readonly kind: "redirect" } // 302 to the same path on this server
+    | { readonly kind: "disposition"; readonly value: string | undefined }
+    | { readonly kind: "empty" } // 200 with a 0-byte installer
+    | { readonly kind: "json"; readonly body: unknown }
+);
+
+export interface RecordedRequest {
+    readonly path: string;
+    readonly status: number;
+}
+
+export interface FakeUptycsOptions {
+    readonly customerId?: string;
+    readonly key?: string;
+    readonly secret?: string;
+    /** `/osqueryPackages` versions as the API writes them. Default two versions, highest not first. */
+    readonly versions?: string[];
+    /** `/objectGroups` items. Default one `assets` group among others. */
+    readonly groups?: { id: string; name: string }[];
+    /** Installer size in bytes. Default 256 KiB. */
+    readonly installerSize?: number;
+    /** Send Content-Length (default) or chunked without it. */
+    readonly contentLength?: boolean;
+}
+
+export const TEST_SECRET = "s3cr3t-DO-NOT-LEAK-7f9c2b";
+
+export class FakeUptycsApi {
+    readonly requests: RecordedRequest[] = [];
+    readonly faults: Fault[] = [];
+    readonly customerId: string;
+    readonly key: string;
+    readonly secret: string;
+    versions: string[];
+    groups: { id: string; name: string }[];
+    installerSize: number;
+    contentLength: boolean;
+    private server?: https.Server;
+
+    private constructor(opts: FakeUptycsOptions) {
+        this.customerId = opts.customerId ?? "1a2b3c4d-0000-4000-8000-1234567890ab";
+        this.key = opts.key ?? "API-KEY-ID";
+        this.secret = opts.secret ?? TEST_SECRET;
+        this.versions = opts.versions ?? ["5.13.1.4-Uptycs", "5.14.2.21-Uptycs", "5.9.0.2-Uptycs"];
+        this.groups = opts.groups ?? [{ id: "g-other", name: "servers" }, { id: "9f8e7d6c-aaaa-4bbb-8ccc-000000000001", name: "assets" }];
+        this.installerSize = opts.installerSize ?? 256 * 1024;
+        this.contentLength = opts.contentLength ?? true;
+    }
+
+    static async start(opts: FakeUptycsOptions = {}): Promise<FakeUptycsApi> {
+        const api = new FakeUptycsApi(opts);
+        const { certFile, keyFile } = testCertificate();
+        api.server = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, (req, res) => api.handle(req, res));
+        await new Promise<void>((resolve) => api.server!.listen(0, "127.0.0.1", resolve));
+        return api;
+    }
+
+    get port(): number {
+        return (this.server!.address() as AddressInfo).port;
+    }
+
+    /** The key file for this server (domain `localhost`, suffix `:<port>`). */
+    apiKey(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+        return { customerId: this.customerId, key: this.key, secret: this.secret, domain: "localhost", domainSuffix: `:${this.port}`, ...overrides };
+    }
+
+    /** Requests whose path starts with `prefix`. */
+    count(prefix: string): number {
+        return this.requests.filter((r) => r.path.startsWith(prefix)).length;
+    }
+
+    downloads(): number {
+        return this.requests.filter((r) => r.path.startsWith("/packageDownloads") && r.status === 200).length;
+    }
+
+    async stop(): Promise<void> {
+        this.server?.closeAllConnections();
+        await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    }
+
+    private takeFault(path: string): Fault | undefined {
+        const f = this.faults.find((x) => x.times > 0 && x.path.test(path));
+        if (f !== undefined) {
+            f.times--;
+        }
+        return f;
+    }
+
+    private handle(req: IncomingMessage, res: ServerResponse): void {
+        const url = new URL(req.url ?? "/", "https://localhost");
+        const prefix = `/public/api/customers/`;
+        const reply = (status: number, body: unknown, path: string): void => {
+            this.requests.push({ path, status });
+            res.writeHead(status, { "content-type": "application/json" });
+            res.end(JSON.stringify(body));
+        };
+        if (!url.pathname.startsWith(prefix)) {
+            return reply(404, { error: { message: "not found" } }, url.pathname);
+        }
+        const [customer, ...rest] = url.pathname.slice(prefix.length).split("/");
+        const path = `/${rest.join("/")}${url.search}`;
+        const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
+        try {
+            if (auth === null || !req.headers.date || Number.isNaN(Date.parse(req.headers.date))) {
+                throw new Error("missing bearer token or date header");
+            }
+            const claims = jwt.verify(auth[1], this.secret, { algorithms: ["HS256"], issuer: this.key }) as jwt.JwtPayload;
+            if (typeof claims.exp !== "number") {
+                throw new Error("token without exp");
+            }
+        } catch (e) {
+            return reply(401, { error: { status: 401, message: `Unauthorized: ${(e as Error).message}` } }, path);
+        }
+        if (customer !== this.customerId) {
+            return reply(404, { error: { status: 404, message: "customer not found" } }, path);
+        }
+        const fault = this.takeFault(path);
+        if (fault?.kind === "status") {
+            return reply(fault.status, { error: { status: fault.status, message: "injected" } }, path);
+        }
+        if (fault?.kind === "json") {
+            return reply(200, fault.body, path);
+        }
+        if (fault?.kind === "redirect") {
+            this.requests.push({ path, status: 302 });
+            res.writeHead(302, { location: req.url });
+            res.end();
+            return;
+        }
+        if (path === "/objectGroups") {
+            return reply(200, { items: this.groups }, path);
+        }
+        if (path === "/osqueryPackages") {
+            return reply(200, { items: this.versions.map((version) => ({ version, name: "osquery" })) }, path);
+        }
+        const m = /^\/packageDownloads\/osquery\/(centos|debian|windows)\/([^/?]+)\?(.*)$/.exec(path);
+        if (m === null) {
+            return reply(404, { error: { message: `no route ${path}` } }, path);
+        }
+        const q = new URLSearchParams(m[3]);
+        const version = q.get("osqVersion") ?? "";
+        if (!this.groups.some((g) => g.id === decodeURIComponent(m[2])) || !this.versions.some((v) => v.startsWith(`${version}-`))) {
+            return reply(404, { error: { message: "no such package" } }, path);
+        }
+        const spec: InstallerSpec = {
+            uptPackage: m[1], arch: q.get("gravitonPackage") === "true" ? "arm64" : "x86_64", version, protect: q.get("remediationPackage") === "true",
+        };
+        this.serveInstaller(res, spec, path, fault);
+    }
+
+    private serveInstaller(res: ServerResponse, spec: InstallerSpec, path: string, fault: Fault | undefined): void {
+        const size = fault?.kind === "empty" ? 0 : this.installerSize;
+        const disposition = fault?.kind === "disposition" ? fault.value : `attachment; filename="${installerFileName(spec)}"`;
+        const headers: Record<string, string | number> = { "content-type": "application/octet-stream" };
+        if (disposition !== undefined) {
+            headers["content-disposition"] = disposition;
+        }
+        if (this.contentLength || fault?.kind === "short") {
+            headers["content-length"] = fault?.kind === "short" ? size + 1000 : size;
+        }
+        this.requests.push({ path, status: 200 });
+        res.writeHead(200, headers);
+        if (fault?.kind === "stall") {
+            return; // never answered; the client's idle timeout must fire
+        }
+        const chunks = installerChunks(spec, size);
+        let sent = 0;
+        const pump = (): void => {
+            for (let next = chunks.next(); !next.done; next = chunks.next()) {
+                sent += next.value.length;
+                if (fault?.kind === "reset" && sent > size / 2) {
+                    res.socket?.destroy();
+                    return;
+                }
+                if (!res.write(next.value)) {
+                    res.once("drain", pump);
+                    return;
+                }
+            }
+            if (fault?.kind === "short") {
+                res.socket?.destroy();
+                return;
+            }
+            res.end();
+        };
+        pump();
+    }
+}

@@ -1,0 +1,139 @@
+// Drives @pulumi/pulumi's own dynamic-provider host (the process the engine starts for dynamic
+// resources) over gRPC, with a `__provider` captured from a mock run of the program.
+import { ChildProcess, spawn } from "child_process";
+import * as path from "path";
+import * as grpc from "@grpc/grpc-js";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
+import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+
+export type Props = Record<string, unknown>;
+
+const HOST = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "dynamic-provider", "index.js");
+
+/** Everything the host printed on stderr (checked for leaked secrets). */
+export class ProviderHost {
+    stderr = "";
+    private constructor(private readonly child: ChildProcess, private readonly client: provrpc.ResourceProviderClient) {}
+
+    /**
+     * Starts the host in plain node (no ts-node) in `cwd`, as the engine would.
+     * `env` adds to this process's environment (which carries NODE_EXTRA_CA_CERTS).
+     */
+    static async start(cwd: string, env: NodeJS.ProcessEnv = {}): Promise<ProviderHost> {
+        const child = spawn(process.execPath, [HOST, "127.0.0.1:1"], {
+            cwd,
+            env: { ...process.env, PULUMI_NODEJS_PROJECT: "uptycs-distributor", ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stderr = "";
+        child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+        const port = await new Promise<string>((resolve, reject) => {
+            let out = "";
+            child.stdout!.on("data", (d: Buffer) => {
+                out += d.toString();
+                const m = /^(\d+)\s*$/m.exec(out);
+                if (m) {
+                    resolve(m[1]);
+                }
+            });
+            child.once("exit", (code) => reject(new Error(`provider host exited with ${code}: ${stderr}`)));
+        });
+        const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        const host = new ProviderHost(child, client);
+        child.stderr!.removeAllListeners("data");
+        host.stderr = stderr;
+        child.stderr!.on("data", (d: Buffer) => { host.stderr += d.toString(); });
+        return host;
+    }
+
+    private call<Req, Res>(method: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, req: Req): Promise<Res> {
+        return new Promise((resolve, reject) => {
+            method.call(this.client, req, (err, res) => (err ? reject(new Error(err.details || err.message)) : resolve(res)));
+        });
+    }
+
+    /** Configure with stack config (`project:key` → value), as the engine does. */
+    async configure(config: Record<string, string>): Promise<void> {
+        const req = new provproto.ConfigureRequest();
+        req.setArgs(Struct.fromJavaScript(config as never));
+        await this.call(this.client.configure, req);
+    }
+
+    async check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
+        const req = new provproto.CheckRequest();
+        req.setUrn(urn);
+        req.setOlds(Struct.fromJavaScript(olds as never));
+        req.setNews(Struct.fromJavaScript(news as never));
+        const res = await this.call<provproto.CheckRequest, provproto.CheckResponse>(this.client.check, req);
+        return {
+            inputs: res.getInputs()!.toJavaScript() as Props,
+            failures: res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
+        };
+    }
+
+    /** The engine's view of the diff: DIFF_SOME / DIFF_NONE. */
+    async diff(id: string, urn: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[] }> {
+        const req = new provproto.DiffRequest();
+        req.setId(id);
+        req.setUrn(urn);
+        req.setOlds(Struct.fromJavaScript(olds as never));
+        req.setNews(Struct.fromJavaScript(news as never));
+        const res = await this.call<provproto.DiffRequest, provproto.DiffResponse>(this.client.diff, req);
+        return { changes: res.getChanges() === provproto.DiffResponse.DiffChanges.DIFF_SOME, replaces: res.getReplacesList() };
+    }
+
+    async create(urn: string, props: Props): Promise<{ id: string; outs: Props }> {
+        const req = new provproto.CreateRequest();
+        req.setUrn(urn);
+        req.setProperties(Struct.fromJavaScript(props as never));
+        const res = await this.call<provproto.CreateRequest, provproto.CreateResponse>(this.client.create, req);
+        return { id: res.getId(), outs: res.getProperties()!.toJavaScript() as Props };
+    }
+
+    async update(id: string, urn: string, olds: Props, news: Props): Promise<Props> {
+        const req = new provproto.UpdateRequest();
+        req.setId(id);
+        req.setUrn(urn);
+        req.setOlds(Struct.fromJavaScript(olds as never));
+        req.setNews(Struct.fromJavaScript(news as never));
+        const res = await this.call<provproto.UpdateRequest, provproto.UpdateResponse>(this.client.update, req);
+        return res.getProperties()!.toJavaScript() as Props;
+    }
+
+    async delete(id: string, urn: string, props: Props): Promise<void> {
+        const req = new provproto.DeleteRequest();
+        req.setId(id);
+        req.setUrn(urn);
+        req.setProperties(Struct.fromJavaScript(props as never));
+        await this.call(this.client.delete, req);
+    }
+
+    /**
+     * What the engine does for one dynamic resource in `pulumi up`: check, then create (no old
+     * state) or diff and, when it changed, update. Returns the new state and whether it changed.
+     */
+    async up(urn: string, inputs: Props, old?: { id: string; outs: Props }): Promise<{ id: string; outs: Props; changed: boolean }> {
+        const checked = await this.check(urn, old?.outs ?? {}, inputs);
+        if (checked.failures.length > 0) {
+            throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+        }
+        if (old === undefined) {
+            return { ...(await this.create(urn, checked.inputs)), changed: true };
+        }
+        const { changes } = await this.diff(old.id, urn, old.outs, checked.inputs);
+        if (!changes) {
+            return { ...old, changed: false };
+        }
+        return { id: old.id, outs: await this.update(old.id, urn, old.outs, checked.inputs), changed: true };
+    }
+
+    async stop(): Promise<void> {
+        this.client.close();
+        if (this.child.exitCode === null) {
+            const exited = new Promise((resolve) => this.child.once("exit", resolve));
+            this.child.kill();
+            await exited;
+        }
+    }
+}
