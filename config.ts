@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { packageNameProblem } from "./platforms/distributor";
 import { AgentMappingEntry, parseAgentMapping } from "./platforms/mapping";
 import { isAgentVersion, LATEST } from "./platforms/version";
-import { InstallerSource } from "./providers/uptycsAgentArtifact";
+import { InstallerSource, requestPolicyFromConfig } from "./providers/uptycsAgentArtifact";
 import { parseApiKey } from "./providers/uptycsApi";
 
 /** The project name: the namespace of every key below. */
@@ -143,6 +143,12 @@ export function loadConfig(): DistributorConfig {
     let entries: AgentMappingEntry[];
     try {
         entries = parseAgentMapping(mappingText, `config ${PROJECT}:mappingFile (${mappingFile})`);
+    } catch (e) {
+        throw new pulumi.RunError((e as Error).message);
+    }
+
+    try {
+        requestPolicyFromConfig((key) => config.get(key.slice(PROJECT.length + 1)));
     } catch (e) {
         throw new pulumi.RunError((e as Error).message);
     }

@@ -13,15 +13,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { DistributorConfig } from "./config";
 import { buildManifest, manifestJson, PackageZip } from "./platforms/manifest";
 import { AgentMappingEntry, versionKey } from "./platforms/mapping";
-import { UptycsAgentArtifact, UptycsAgentArtifactProvider } from "./providers/uptycsAgentArtifact";
+import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
 
 /** The S3 prefix (folder) that holds the zips and the manifest: the document's SourceUrl. */
 export const S3_PREFIX = "uptycs";
-
-/** Component options; tests pass a provider with a faster request policy. */
-export interface DistributorPackageOptions extends pulumi.ComponentResourceOptions {
-    readonly artifactProvider?: UptycsAgentArtifactProvider;
-}
 
 /** `platform/version/arch`, the key of an entry in the manifest and in the `zips` output. */
 export function targetOf(entry: AgentMappingEntry): string {
@@ -69,10 +64,9 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     public readonly artifacts: readonly UptycsAgentArtifact[];
     public readonly document: aws.ssm.Document;
 
-    constructor(name: string, cfg: DistributorConfig, opts: DistributorPackageOptions = {}) {
+    constructor(name: string, cfg: DistributorConfig, opts: pulumi.ComponentResourceOptions = {}) {
         super("uptycs:index:DistributorPackage", name, {}, opts);
         const bucketName = cfg.bucketName !== undefined ? pulumi.output(cfg.bucketName) : createPrivateBucket(`${name}-bucket`, this);
-        const provider = opts.artifactProvider ?? new UptycsAgentArtifactProvider();
 
         this.artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(entry.dir, {
             entry,
@@ -82,7 +76,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             installerDir: cfg.installerDir,
             packageName: cfg.packageName,
             buildDir: cfg.buildDir,
-        }, { parent: this }, provider));
+        }, { parent: this }));
 
         const zipObjects = this.artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(`${cfg.entries[i].dir}-zip`, {
             bucket: bucketName,

@@ -32,7 +32,36 @@ export type InstallerSource = "api" | "local";
 export const PROVIDER_CONFIG_KEYS = Object.freeze({
     apiKey: "uptycs-distributor:apiKey",
     apiKeyFile: "uptycs-distributor:apiKeyFile",
+    /** Seconds without a byte from the API before a request is aborted. */
+    requestTimeout: "uptycs-distributor:requestTimeout",
+    /** Retries after a failed request (5xx, 429, network). */
+    requestRetries: "uptycs-distributor:requestRetries",
+    /** First backoff in seconds, doubled per retry. */
+    requestBackoff: "uptycs-distributor:requestBackoff",
 });
+
+/**
+ * The request policy from stack config, defaults from {@link DEFAULT_REQUEST_POLICY}.
+ * @throws Error naming the key whose value is not a number in range.
+ */
+export function requestPolicyFromConfig(get: (key: string) => string | undefined): RequestPolicy {
+    const num = (key: string, fallback: number, min: number, max: number): number => {
+        const raw = get(key);
+        if (raw === undefined || raw === "") {
+            return fallback;
+        }
+        const n = Number(raw);
+        if (!Number.isFinite(n) || n < min || n > max) {
+            throw new Error(`config ${key} must be a number from ${min} to ${max}, got '${raw}'`);
+        }
+        return n;
+    };
+    return {
+        idleTimeoutMs: num(PROVIDER_CONFIG_KEYS.requestTimeout, DEFAULT_REQUEST_POLICY.idleTimeoutMs / 1000, 0.1, 3600) * 1000,
+        retries: Math.floor(num(PROVIDER_CONFIG_KEYS.requestRetries, DEFAULT_REQUEST_POLICY.retries, 0, 10)),
+        minBackoffMs: num(PROVIDER_CONFIG_KEYS.requestBackoff, DEFAULT_REQUEST_POLICY.minBackoffMs / 1000, 0, 60) * 1000,
+    };
+}
 
 /** Inputs of {@link UptycsAgentArtifact}. */
 export interface UptycsAgentArtifactInputs {
@@ -149,13 +178,13 @@ async function findLocalInstaller(installerDir: string, entry: AgentMappingEntry
 export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvider {
     private apiKeyText?: string;
     private apiKeyFile?: string;
+    private policy: RequestPolicy = DEFAULT_REQUEST_POLICY;
     private memo?: Map<string, Promise<unknown>>;
-
-    constructor(private readonly policy: RequestPolicy = DEFAULT_REQUEST_POLICY) {}
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.apiKeyText = req.config.get(PROVIDER_CONFIG_KEYS.apiKey);
         this.apiKeyFile = req.config.get(PROVIDER_CONFIG_KEYS.apiKeyFile);
+        this.policy = requestPolicyFromConfig((key) => req.config.get(key));
     }
 
     /** One promise per key per process: one version lookup and one download per key, however many artifacts ask. */
@@ -358,6 +387,10 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
     }
 }
 
+// One provider object for every artifact: serialized once, and one instance in the host, so
+// the per-process memos (version lookup, downloads) are shared.
+const ARTIFACT_PROVIDER = new UptycsAgentArtifactProvider();
+
 /**
  * One zip of the Uptycs Distributor package (type `uptycs:UptycsAgentArtifact`), named after the
  * mapping entry's `dir`. See the module comment for its lifecycle.
@@ -377,15 +410,11 @@ export class UptycsAgentArtifact extends pulumi.dynamic.Resource {
     /** Zip size in bytes. */
     public readonly zipSize!: pulumi.Output<number>;
 
-    /**
-     * @param provider the provider to serialize; tests pass one with a faster request policy.
-     */
-    constructor(name: string, args: UptycsAgentArtifactInputs, opts?: pulumi.CustomResourceOptions,
-        provider: UptycsAgentArtifactProvider = new UptycsAgentArtifactProvider()) {
+    constructor(name: string, args: UptycsAgentArtifactInputs, opts?: pulumi.CustomResourceOptions) {
         const outputs: Record<keyof Omit<UptycsAgentArtifactOutputs, keyof CheckedProps> | "version", undefined> = {
             version: undefined, installerFileName: undefined, installerSize: undefined, installerSha256: undefined,
             zipFileName: undefined, zipPath: undefined, zipSha256: undefined, zipSize: undefined,
         };
-        super(provider, name, { installerDir: "", ...args, ...outputs }, opts, "uptycs", "UptycsAgentArtifact");
+        super(ARTIFACT_PROVIDER, name, { installerDir: "", ...args, ...outputs }, opts, "uptycs", "UptycsAgentArtifact");
     }
 }

@@ -1,0 +1,136 @@
+// End to end: `pulumi up` of the whole program against the local Uptycs API, through the real
+// dynamic-provider host, then the zips, manifest and document it produced.
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { DistributorManifest } from "../../platforms/manifest";
+import { FakeUptycsApi, TEST_SECRET } from "../support/fakeUptycsApi";
+import { installerHeader } from "../support/fakeInstaller";
+import { ARTIFACT_TYPE, ProgramRun } from "../support/program";
+import { ROOT, TestStack } from "../support/e2e";
+import { readZip } from "../support/zipReader";
+
+const sha256 = (b: Buffer): string => crypto.createHash("sha256").update(b).digest("hex");
+const manifestOf = (run: ProgramRun): DistributorManifest => JSON.parse(run.one("aws:s3/bucketObjectv2:BucketObjectv2", "uptycs-manifest").inputs.content as string);
+const zipNames = (run: ProgramRun): string[] => run.byType(ARTIFACT_TYPE).map((a) => a.state.zipFileName as string).sort();
+
+describe("end to end: pulumi up against the local Uptycs API", function () {
+    let api: FakeUptycsApi;
+    let stack: TestStack;
+    let first: ProgramRun;
+
+    before(async () => {
+        api = await FakeUptycsApi.start();
+        stack = TestStack.create(api, "e2e");
+        first = await stack.up();
+    });
+    after(async () => {
+        stack.remove();
+        await api.stop();
+    });
+
+    it("publishes the highest offered version, downloading each distinct installer once", () => {
+        assert.strictEqual(first.outputs.agentVersion, "5.14.2.21");
+        assert.strictEqual(stack.lastChanged.length, 17);
+        // centos x86_64/arm64, debian x86_64/arm64, windows x86_64: one download each, shared by the entries.
+        assert.strictEqual(api.downloads(), 5);
+        assert.strictEqual(api.count("/osqueryPackages"), 1);
+        assert.strictEqual(api.count("/objectGroups"), 1);
+        const arm = api.requests.filter((r) => r.path.includes("gravitonPackage=true"));
+        assert.strictEqual(arm.length, 2);
+        assert.ok(api.requests.filter((r) => r.path.startsWith("/packageDownloads")).every((r) => r.path.includes("remediationPackage=true") && r.path.includes("osqVersion=5.14.2.21")));
+    });
+
+    it("writes each zip with exactly the installer and its scripts, matching state", async () => {
+        for (const a of first.byType(ARTIFACT_TYPE)) {
+            const s = a.state as Record<string, string | number>;
+            const bytes = fs.readFileSync(path.join(ROOT, s.zipPath as string));
+            assert.strictEqual(sha256(bytes), s.zipSha256);
+            assert.strictEqual(bytes.length, s.zipSize);
+            assert.match(s.zipFileName as string, new RegExp(`^${a.name}-5\\.14\\.2\\.21-${(s.zipSha256 as string).slice(0, 12)}\\.zip$`));
+            const entries = await readZip(path.join(ROOT, s.zipPath as string));
+            const windows = a.name === "UPT_PRO_WINDOWS";
+            const scripts = windows ? ["install.ps1", "uninstall.ps1", "update.ps1"] : ["install.sh", "uninstall.sh", "update.sh"];
+            assert.deepStrictEqual(entries.map((e) => e.name).sort(), [s.installerFileName as string, ...scripts].sort());
+            const installer = entries.find((e) => e.name === s.installerFileName)!;
+            assert.strictEqual(sha256(installer.data), s.installerSha256);
+            assert.strictEqual(installer.data.length, s.installerSize);
+            assert.strictEqual(installer.data.length, api.installerSize);
+            assert.ok(installer.data.toString("latin1").startsWith("FAKE-UPTYCS-INSTALLER name=uptycs-protect version=5.14.2.21"));
+            const install = entries.find((e) => e.name === scripts[0])!.data.toString();
+            assert.ok(install.includes(`'${s.installerFileName}'`), `${a.name} install script names its installer`);
+            assert.strictEqual(entries.find((e) => e.name === scripts[0])!.mode, 0o755);
+        }
+        const arm = first.byType(ARTIFACT_TYPE).find((a) => a.name === "UPT_PRO_REDHAT_ARM64")!;
+        assert.strictEqual(arm.state.installerFileName, "assets-uptycs-protect-5.14.2.21-Uptycs.aarch64.rpm");
+        assert.strictEqual(installerHeader({ uptPackage: "centos", arch: "arm64", version: "5.14.2.21", protect: true }).includes("arch=arm64"), true);
+    });
+
+    it("publishes a manifest and document that agree with the zips", () => {
+        const manifest = manifestOf(first);
+        const doc = first.one("aws:ssm/document:Document");
+        assert.strictEqual(doc.inputs.versionName, manifest.version);
+        assert.strictEqual(first.outputs.documentVersion, manifest.version);
+        assert.match(manifest.version, /^5\.14\.2\.21-[0-9a-f]{8}$/);
+        for (const a of first.byType(ARTIFACT_TYPE)) {
+            assert.strictEqual(manifest.files[a.state.zipFileName as string].checksums.sha256, a.state.zipSha256);
+            const obj = first.one("aws:s3/bucketObjectv2:BucketObjectv2", `${a.name}-zip`);
+            assert.strictEqual(obj.inputs.key, `uptycs/${a.state.zipFileName}`);
+        }
+        assert.match(manifest.description, /Uptycs Protect/);
+    });
+
+    it("a second run with the same config changes nothing and downloads nothing", async () => {
+        const before = api.downloads();
+        const second = await stack.up();
+        assert.deepStrictEqual(stack.lastChanged, []);
+        assert.strictEqual(api.downloads(), before);
+        assert.deepStrictEqual(zipNames(second), zipNames(first));
+        assert.strictEqual(second.outputs.documentVersion, first.outputs.documentVersion);
+    });
+
+    it("rebuilds a zip deleted or corrupted between runs, from the cached installer", async () => {
+        const a = stack.state.get("UPT_PRO_SUSE_x86_64")!.outs;
+        const b = stack.state.get("UPT_PRO_WINDOWS")!.outs;
+        fs.rmSync(path.join(ROOT, a.zipPath as string));
+        fs.appendFileSync(path.join(ROOT, b.zipPath as string), "corrupt");
+        const before = api.downloads();
+        const run = await stack.up();
+        assert.deepStrictEqual(stack.lastChanged.sort(), ["UPT_PRO_SUSE_x86_64", "UPT_PRO_WINDOWS"]);
+        assert.strictEqual(api.downloads(), before);
+        assert.strictEqual(sha256(fs.readFileSync(path.join(ROOT, a.zipPath as string))), a.zipSha256);
+        assert.strictEqual(sha256(fs.readFileSync(path.join(ROOT, b.zipPath as string))), b.zipSha256);
+        assert.strictEqual(run.outputs.documentVersion, first.outputs.documentVersion, "byte-identical rebuild");
+    });
+
+    it("a pinned version changes every artifact, zip name and the document version", async () => {
+        const run = await stack.up({ agentVersion: "5.13.1.4" });
+        assert.strictEqual(stack.lastChanged.length, 17);
+        assert.strictEqual(run.outputs.agentVersion, "5.13.1.4");
+        const names = zipNames(run);
+        assert.ok(names.every((n) => n.includes("-5.13.1.4-")));
+        assert.notStrictEqual(run.outputs.documentVersion, first.outputs.documentVersion);
+        assert.match(run.outputs.documentVersion as string, /^5\.13\.1\.4-/);
+    });
+
+    it("a sensor-only run changes every artifact and the document version; no remediationPackage", async () => {
+        const pinned = zipNames(await stack.up({ agentVersion: "5.13.1.4" }));
+        const before = api.requests.length;
+        const run = await stack.up({ agentVersion: "5.13.1.4", sensorOnly: "true" });
+        assert.strictEqual(stack.lastChanged.length, 17);
+        const names = zipNames(run);
+        assert.ok(names.every((n) => !pinned.includes(n)));
+        const downloads = api.requests.slice(before).filter((r) => r.path.startsWith("/packageDownloads"));
+        assert.strictEqual(downloads.length, 5);
+        assert.ok(downloads.every((r) => !r.path.includes("remediationPackage")));
+        assert.match(manifestOf(run).description, /sensor-only/);
+        assert.ok(run.byType(ARTIFACT_TYPE).every((a) => (a.state.installerFileName as string).startsWith("assets-osquery-")));
+    });
+
+    it("never lets the API secret into inputs, state, outputs or the host's log", () => {
+        assert.ok(!JSON.stringify(first.resources).includes(TEST_SECRET));
+        assert.ok(!JSON.stringify([...stack.state.values()]).includes(TEST_SECRET));
+        assert.ok(!stack.hostLog.includes(TEST_SECRET));
+    });
+});

@@ -1,0 +1,140 @@
+// The program's resource graph under mocks, for the default mapping and config variants. The
+// artifacts' state is made up here from their inputs; test/program/e2e.test.ts runs them for real.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ARTIFACT_TYPE, runProgram } from "../support/program";
+import { TEST_SECRET } from "../support/fakeUptycsApi";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-program-"));
+const keyFile = path.join(tmp, "key.json");
+const apiKey = { customerId: "c-1", key: "k", secret: TEST_SECRET, domain: "t", domainSuffix: ".uptycs.io" };
+fs.writeFileSync(keyFile, JSON.stringify(apiKey));
+
+// Made-up artifact state: distinct per entry, unrelated to what the assertions compute.
+const fakeArtifacts = async (args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> => {
+    const dir = (args.inputs.entry as { dir: string }).dir;
+    const sha = Buffer.from(dir).toString("hex").padEnd(64, "0").slice(0, 64);
+    return {
+        id: dir,
+        state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${dir}-z.zip`, zipPath: path.join(tmp, `${dir}.zip`), zipSha256: sha, installerFileName: "i.rpm" },
+    };
+};
+
+describe("program under mocks", function () {
+    before(() => {
+        fs.writeFileSync(path.join(tmp, "dummy.zip"), "x");
+    });
+
+    it("wires the default mapping: 17 artifacts, 17 zip objects, manifest, private bucket, Package document", async () => {
+        const run = await runProgram({ config: { apiKeyFile: keyFile }, artifacts: fakeArtifacts });
+        const artifacts = run.byType(ARTIFACT_TYPE);
+        assert.strictEqual(artifacts.length, 17);
+        for (const a of artifacts) {
+            assert.strictEqual(a.name, (a.inputs.entry as { dir: string }).dir);
+            assert.strictEqual(a.inputs.agentVersion, "latest");
+            assert.strictEqual(a.inputs.sensorOnly, false);
+            assert.strictEqual(a.inputs.installerSource, "api");
+            assert.strictEqual(typeof a.inputs.__provider, "string");
+        }
+        const bucket = run.one("aws:s3/bucket:Bucket");
+        const bucketName = bucket.state.bucket;
+        const pab = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+        assert.deepStrictEqual([pab.inputs.blockPublicAcls, pab.inputs.blockPublicPolicy, pab.inputs.ignorePublicAcls, pab.inputs.restrictPublicBuckets], [true, true, true, true]);
+        assert.deepStrictEqual(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
+        run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+
+        const objects = run.byType("aws:s3/bucketObjectv2:BucketObjectv2");
+        assert.strictEqual(objects.length, 18);
+        for (const a of artifacts) {
+            const o = run.one("aws:s3/bucketObjectv2:BucketObjectv2", `${a.name}-zip`);
+            assert.strictEqual(o.inputs.bucket, bucketName);
+            assert.strictEqual(o.inputs.key, `uptycs/${a.state.zipFileName}`);
+            assert.strictEqual(await (o.inputs.source as { path: Promise<string> }).path, a.state.zipPath);
+        }
+        const manifestObject = run.one("aws:s3/bucketObjectv2:BucketObjectv2", "uptycs-manifest");
+        assert.strictEqual(manifestObject.inputs.key, "uptycs/manifest.json");
+        const manifest = JSON.parse(manifestObject.inputs.content as string);
+        assert.strictEqual(Object.keys(manifest.files).length, 17);
+        for (const a of artifacts) {
+            assert.strictEqual(manifest.files[a.state.zipFileName as string].checksums.sha256, a.state.zipSha256);
+        }
+
+        const doc = run.one("aws:ssm/document:Document");
+        assert.strictEqual(doc.inputs.name, "UptycsAgent");
+        assert.strictEqual(doc.inputs.documentType, "Package");
+        assert.strictEqual(doc.inputs.content, manifestObject.inputs.content);
+        assert.strictEqual(doc.inputs.versionName, manifest.version);
+        assert.deepStrictEqual(doc.inputs.attachmentsSources, [{ key: "SourceUrl", values: [`s3://${bucketName}/uptycs`] }]);
+
+        assert.strictEqual(run.outputs.packageName, "UptycsAgent");
+        assert.strictEqual(run.outputs.agentVersion, "5.14.2.21");
+        assert.strictEqual(run.outputs.documentVersion, manifest.version);
+        assert.strictEqual(run.outputs.bucketName, bucketName);
+        assert.strictEqual((run.outputs.zips as Record<string, string>)["ubuntu/_any/arm64"], "UPT_PRO_UBUNTU_ARM64-z.zip");
+    });
+
+    it("publishes into an existing bucket without creating one; passes sensorOnly, version, name and mapping through", async () => {
+        const run = await runProgram({
+            config: {
+                apiKeyFile: keyFile, bucketName: "my-existing-bucket", sensorOnly: "true", agentVersion: "5.13.1.4", packageName: "Uptycs-Sensor",
+                mappingFile: path.join(__dirname, "..", "..", "platforms", "uptycs-agent-mapping.original.json"),
+            },
+            artifacts: fakeArtifacts,
+        });
+        assert.strictEqual(run.byType("aws:s3/bucket:Bucket").length, 0);
+        const artifacts = run.byType(ARTIFACT_TYPE);
+        assert.strictEqual(artifacts.length, 8);
+        assert.ok(artifacts.every((a) => a.inputs.sensorOnly === true && a.inputs.agentVersion === "5.13.1.4"));
+        const doc = run.one("aws:ssm/document:Document");
+        assert.strictEqual(doc.inputs.name, "Uptycs-Sensor");
+        assert.deepStrictEqual(doc.inputs.attachmentsSources, [{ key: "SourceUrl", values: ["s3://my-existing-bucket/uptycs"] }]);
+        assert.match(JSON.parse(doc.inputs.content as string).description, /sensor-only/);
+    });
+
+    it("local installer source needs no credentials and passes the folder", async () => {
+        const run = await runProgram({ config: { installerSource: "local", installerDir: tmp, agentVersion: "5.7.0.25" }, artifacts: fakeArtifacts });
+        assert.ok(run.byType(ARTIFACT_TYPE).every((a) => a.inputs.installerSource === "local" && a.inputs.installerDir === tmp));
+    });
+
+    it("accepts the key file JSON as a secret apiKey and never registers it anywhere", async () => {
+        const run = await runProgram({ config: { apiKey: JSON.stringify(apiKey) }, secretKeys: ["apiKey"], artifacts: fakeArtifacts });
+        assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
+        assert.ok(!JSON.stringify(run.resources).includes(TEST_SECRET));
+        assert.ok(!JSON.stringify(run.outputs).includes(TEST_SECRET));
+    });
+
+    const badConfigs: [string, Record<string, string>, RegExp][] = [
+        ["no credentials", {}, /config uptycs-distributor:apiKeyFile is not set/],
+        ["unreadable key file", { apiKeyFile: path.join(tmp, "missing.json") }, /apiKeyFile names .*missing\.json, which cannot be read \(ENOENT\)/],
+        ["key file without secret", { apiKeyFile: "KEYFILE_NO_SECRET" }, /field 'secret' is missing/],
+        ["apiKey not secret", { apiKey: JSON.stringify(apiKey) }, /must be set with `pulumi config set --secret apiKey`/],
+        ["both apiKey and apiKeyFile", { apiKey: "{}", apiKeyFile: keyFile }, /both set/],
+        ["bad agentVersion", { apiKeyFile: keyFile, agentVersion: "5.x" }, /config uptycs-distributor:agentVersion must be 'latest' or a version/],
+        ["bad sensorOnly", { apiKeyFile: keyFile, sensorOnly: "yes" }, /config uptycs-distributor:sensorOnly must be true or false/],
+        ["reserved packageName", { apiKeyFile: keyFile, packageName: "AWS-Uptycs" }, /config uptycs-distributor:packageName 'AWS-Uptycs' must not start with 'aws'/],
+        ["bad bucketName", { apiKeyFile: keyFile, bucketName: "Bad_Bucket" }, /config uptycs-distributor:bucketName 'Bad_Bucket' is not a valid S3 bucket name/],
+        ["bad installerSource", { apiKeyFile: keyFile, installerSource: "ftp" }, /installerSource must be 'api' or 'local'/],
+        ["local without pinned version", { installerSource: "local", installerDir: tmp }, /agentVersion must be pinned/],
+        ["local without folder", { installerSource: "local", agentVersion: "5.7.0.25", installerDir: path.join(tmp, "nope") }, /installerDir names .*nope, which is not a folder/],
+        ["missing mapping file", { apiKeyFile: keyFile, mappingFile: path.join(tmp, "nope.json") }, /mappingFile names .*nope\.json, which cannot be read/],
+        ["bad buildDir", { apiKeyFile: keyFile, buildDir: "../elsewhere" }, /buildDir must be a folder inside the project/],
+        ["bad requestRetries", { apiKeyFile: keyFile, requestRetries: "many" }, /config uptycs-distributor:requestRetries must be a number from 0 to 10/],
+    ];
+    for (const [what, config, message] of badConfigs) {
+        it(`fails at preview with a message naming the key: ${what}`, async () => {
+            if (config.apiKeyFile === "KEYFILE_NO_SECRET") {
+                const f = path.join(tmp, "nosecret.json");
+                fs.writeFileSync(f, JSON.stringify({ ...apiKey, secret: undefined }));
+                config.apiKeyFile = f;
+            }
+            await assert.rejects(runProgram({ config, secretKeys: config.apiKey === "{}" ? ["apiKey"] : [], artifacts: fakeArtifacts, preview: true }), (e: Error) => {
+                assert.match(e.message, message);
+                assert.ok(!e.message.includes(TEST_SECRET));
+                return true;
+            });
+        });
+    }
+});

@@ -1,0 +1,58 @@
+// One `pulumi up` as the engine would run it, without the engine: the program under mocks, each
+// UptycsAgentArtifact executed by a fresh dynamic-provider host against the local Uptycs API, its
+// state kept between runs like a stack's state.
+import * as fs from "fs";
+import * as path from "path";
+import { FakeUptycsApi } from "./fakeUptycsApi";
+import { ProgramRun, Props, runProgram } from "./program";
+import { ProviderHost } from "./providerHost";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** A stack: its config, its artifact state, and what each run did. */
+export class TestStack {
+    readonly state = new Map<string, { id: string; outs: Props }>();
+    hostLog = "";
+    lastChanged: string[] = [];
+
+    constructor(readonly api: FakeUptycsApi, readonly buildDir: string, readonly keyFile: string) {}
+
+    /** A stack building into `buildDir` (relative to the project; default a fresh test folder). */
+    static create(api: FakeUptycsApi, name: string, buildDir = path.join("build", `test-${name}-${process.pid}`)): TestStack {
+        fs.rmSync(path.join(ROOT, buildDir), { recursive: true, force: true });
+        const keyFile = path.join(ROOT, buildDir, "key.json");
+        fs.mkdirSync(path.dirname(keyFile), { recursive: true });
+        fs.writeFileSync(keyFile, JSON.stringify(api.apiKey()));
+        return new TestStack(api, buildDir, keyFile);
+    }
+
+    /** Runs `pulumi up` with `config` (plus the key file and build folder) and returns the run. */
+    async up(config: Record<string, string> = {}, secretKeys: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
+        const full = { apiKeyFile: this.keyFile, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config };
+        const host = await ProviderHost.start(ROOT, env);
+        this.lastChanged = [];
+        try {
+            await host.configure(Object.fromEntries(Object.entries(full).map(([k, v]) => [`uptycs-distributor:${k}`, v])));
+            return await runProgram({
+                config: full,
+                secretKeys,
+                artifacts: async (args) => {
+                    const urn = `urn:pulumi:test::uptycs-distributor::${args.type}::${args.name}`;
+                    const r = await host.up(urn, args.inputs as Props, this.state.get(args.name));
+                    this.state.set(args.name, { id: r.id, outs: r.outs });
+                    if (r.changed) {
+                        this.lastChanged.push(args.name);
+                    }
+                    return { id: r.id, state: r.outs };
+                },
+            });
+        } finally {
+            await host.stop();
+            this.hostLog += host.stderr;
+        }
+    }
+
+    remove(): void {
+        fs.rmSync(path.join(ROOT, this.buildDir), { recursive: true, force: true });
+    }
+}
