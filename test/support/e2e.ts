@@ -4,8 +4,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FakeUptycsApi } from "./fakeUptycsApi";
-import { ProgramRun, Props, runProgram } from "./program";
-import { ProviderHost } from "./providerHost";
+import { ProgramRun, runProgram } from "./program";
+import { Props, ProviderHost } from "./providerHost";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
