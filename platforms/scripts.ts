@@ -32,19 +32,16 @@ cd "$(dirname "$0")"
 }
 
 const ENSURE_SERVICES = `if have systemctl; then
-  for svc in ${LINUX_SERVICES.join(" ")}; do
-    if systemctl is-enabled --quiet "$svc" 2>/dev/null && ! systemctl is-active --quiet "$svc"; then
-      log "starting $svc"
-      systemctl start "$svc"
-    fi
-  done
-fi
+${LINUX_SERVICES.map((svc) => `  if systemctl is-enabled --quiet ${svc} 2>/dev/null && ! systemctl is-active --quiet ${svc}; then
+    log "starting ${svc}"
+    systemctl start ${svc}
+  fi
+`).join("")}fi
 `;
 
 // The installed package name and version are read from the installer, never hard-coded, so
 // Protect and sensor-only builds (different package names) share one template.
 const RPM_IDENTITY = `RPM_NAME=$(rpm -qp --qf '%{NAME}' "./$INSTALLER")
-RPM_EVR=$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "./$INSTALLER")
 installed_evr() {
   if rpm -q "$RPM_NAME" >/dev/null 2>&1; then rpm -q --qf '%{VERSION}-%{RELEASE}' "$RPM_NAME"; fi
 }
@@ -53,7 +50,8 @@ installed_evr() {
 // dnf/yum/zypper resolve dependencies and upgrade in place; plain rpm -U is the last resort
 // (never rpm -i, which fails when any version is installed). zypper skips the GPG check of the
 // local file: Distributor has already verified the zip's sha256.
-const RPM_APPLY = `if [ "$(installed_evr)" = "$RPM_EVR" ]; then
+const RPM_APPLY = `RPM_EVR=$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "./$INSTALLER")
+if [ "$(installed_evr)" = "$RPM_EVR" ]; then
   log "$RPM_NAME $RPM_EVR is already installed"
 else
   log "installing $RPM_NAME $RPM_EVR from $INSTALLER"
@@ -91,7 +89,6 @@ log "removed $RPM_NAME"
 
 const DEB_IDENTITY = `export DEBIAN_FRONTEND=noninteractive
 DEB_NAME=$(dpkg-deb -f "./$INSTALLER" Package)
-DEB_VERSION=$(dpkg-deb -f "./$INSTALLER" Version)
 installed_version() {
   # shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
   dpkg-query -W -f '\${Status} \${Version}\\n' "$DEB_NAME" 2>/dev/null | sed -n 's/^install ok installed //p'
@@ -99,7 +96,8 @@ installed_version() {
 `;
 
 // apt-get resolves the .deb's dependencies (dpkg -i does not); a local path must start with ./
-const DEB_APPLY = `if [ "$(installed_version)" = "$DEB_VERSION" ]; then
+const DEB_APPLY = `DEB_VERSION=$(dpkg-deb -f "./$INSTALLER" Version)
+if [ "$(installed_version)" = "$DEB_VERSION" ]; then
   log "$DEB_NAME $DEB_VERSION is already installed"
 else
   log "installing $DEB_NAME $DEB_VERSION from $INSTALLER"

@@ -1,0 +1,217 @@
+// Every supported OS picks exactly one zip from the published manifest, and that zip's scripts
+// leave the instance in the right state in every lifecycle step, run with dash against fake
+// package managers. Two package versions are built first (5.13.1.4 and 5.14.2.21).
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { DistributorManifest } from "../../platforms/manifest";
+import { FakeUptycsApi } from "../support/fakeUptycsApi";
+import { parseOsRelease, resolvePackageFile, SimulatedInstance } from "../support/distributorAgent";
+import { ROOT, TestStack } from "../support/e2e";
+import { ProgramRun } from "../support/program";
+
+const OS_RELEASE = path.join(__dirname, "..", "fixtures", "os-release");
+const RPM_MANAGERS: Record<string, string[]> = {
+    dnf: ["rpm", "dnf", "systemctl"], yum: ["rpm", "yum", "systemctl"], zypper: ["rpm", "zypper", "systemctl"], rpm: ["rpm"],
+};
+const DEB_MANAGERS = ["dpkg-deb", "dpkg-query", "apt-get", "systemctl"];
+
+interface Case {
+    readonly fixture: string;
+    readonly arch: "x86_64" | "arm64";
+    /** Expected manifest platform, or undefined when Uptycs/Distributor has no package for it. */
+    readonly platform?: string;
+    /** Package manager of the image (rpm family), or "apt". */
+    readonly manager?: string;
+}
+
+const CASES: Case[] = [
+    { fixture: "amazonlinux-2", arch: "x86_64", platform: "amazon", manager: "yum" },
+    { fixture: "amazonlinux-2", arch: "arm64", platform: "amazon", manager: "yum" },
+    { fixture: "amazonlinux-2023", arch: "x86_64", platform: "amazon", manager: "dnf" },
+    { fixture: "amazonlinux-2023", arch: "arm64", platform: "amazon", manager: "dnf" },
+    { fixture: "rhel-8", arch: "x86_64", platform: "redhat", manager: "dnf" },
+    { fixture: "rhel-8", arch: "arm64", platform: "redhat", manager: "dnf" },
+    { fixture: "rhel-9", arch: "x86_64", platform: "redhat", manager: "dnf" },
+    { fixture: "rhel-9", arch: "arm64", platform: "redhat", manager: "rpm" },
+    { fixture: "centos-7", arch: "x86_64", platform: "centos", manager: "yum" },
+    { fixture: "centos-7", arch: "arm64" },
+    { fixture: "rocky-9", arch: "x86_64", platform: "rocky", manager: "dnf" },
+    { fixture: "rocky-9", arch: "arm64", platform: "rocky", manager: "dnf" },
+    { fixture: "almalinux-9", arch: "x86_64", platform: "almalinux", manager: "dnf" },
+    { fixture: "almalinux-9", arch: "arm64", platform: "almalinux", manager: "dnf" },
+    { fixture: "oracle-8", arch: "x86_64", platform: "oracle", manager: "dnf" },
+    { fixture: "oracle-8", arch: "arm64" },
+    { fixture: "sles-15", arch: "x86_64", platform: "suse", manager: "zypper" },
+    { fixture: "sles-15", arch: "arm64" },
+    { fixture: "opensuse-leap-15", arch: "x86_64", platform: "opensuseleap", manager: "zypper" },
+    { fixture: "ubuntu-20.04", arch: "x86_64", platform: "ubuntu", manager: "apt" },
+    { fixture: "ubuntu-20.04", arch: "arm64", platform: "ubuntu", manager: "apt" },
+    { fixture: "ubuntu-22.04", arch: "x86_64", platform: "ubuntu", manager: "apt" },
+    { fixture: "ubuntu-22.04", arch: "arm64", platform: "ubuntu", manager: "apt" },
+    { fixture: "ubuntu-24.04", arch: "x86_64", platform: "ubuntu", manager: "apt" },
+    { fixture: "ubuntu-24.04", arch: "arm64", platform: "ubuntu", manager: "apt" },
+    { fixture: "debian-11", arch: "x86_64", platform: "debian", manager: "apt" },
+    { fixture: "debian-12", arch: "x86_64", platform: "debian", manager: "apt" },
+    { fixture: "debian-12", arch: "arm64" },
+    { fixture: "windows-server-2019", arch: "x86_64", platform: "windows" },
+    { fixture: "windows-server-2022", arch: "x86_64", platform: "windows" },
+];
+
+interface Built {
+    readonly manifest: DistributorManifest;
+    readonly zipPaths: Record<string, string>;
+}
+
+function built(run: ProgramRun): Built {
+    const manifest = JSON.parse(run.one("aws:s3/bucketObjectv2:BucketObjectv2", "uptycs-manifest").inputs.content as string) as DistributorManifest;
+    const zipPaths: Record<string, string> = {};
+    for (const a of run.byType("pulumi-nodejs:dynamic/uptycs:UptycsAgentArtifact")) {
+        zipPaths[a.state.zipFileName as string] = path.join(ROOT, a.state.zipPath as string);
+    }
+    return { manifest, zipPaths };
+}
+
+describe("Distributor agent simulation: every OS, every lifecycle step", function () {
+    let api: FakeUptycsApi;
+    let stack: TestStack;
+    let oldPkg: Built;
+    let newPkg: Built;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-sim-"));
+
+    before(async () => {
+        api = await FakeUptycsApi.start({ installerSize: 8 * 1024 });
+        stack = TestStack.create(api, "sim");
+        oldPkg = built(await stack.up({ agentVersion: "5.13.1.4" }));
+        newPkg = built(await stack.up({ agentVersion: "5.14.2.21" }));
+    });
+    after(async () => {
+        stack.remove();
+        fs.rmSync(tmp, { recursive: true, force: true });
+        await api.stop();
+    });
+
+    it("covers every manifest entry with at least one OS fixture", () => {
+        const covered = new Set(CASES.filter((c) => c.platform).map((c) => `${c.platform}/${c.arch}`));
+        for (const [platform, versions] of Object.entries(newPkg.manifest.packages)) {
+            for (const arch of Object.keys(versions._any)) {
+                if (platform !== "opensuse") {
+                    assert.ok(covered.has(`${platform}/${arch}`), `${platform}/${arch} has no fixture`);
+                }
+            }
+        }
+    });
+
+    for (const c of CASES) {
+        const title = `${c.fixture} ${c.arch}`;
+        const osRelease = (): Record<string, string> => parseOsRelease(fs.readFileSync(path.join(OS_RELEASE, c.fixture), "utf8"));
+
+        if (c.platform === undefined) {
+            it(`${title}: not supported, with the agent's clear message`, () => {
+                assert.throws(() => resolvePackageFile(newPkg.manifest, osRelease(), c.arch), /no manifest found for platform: \w+, version [\d.]+, architecture arm64/);
+            });
+            continue;
+        }
+
+        it(`${title}: resolves exactly one zip, of ${c.platform}/${c.arch}`, () => {
+            const file = resolvePackageFile(newPkg.manifest, osRelease(), c.arch);
+            assert.strictEqual(file, newPkg.manifest.packages[c.platform!]._any[c.arch].file);
+            assert.ok(newPkg.zipPaths[file], "the zip exists");
+        });
+
+        if (c.platform === "windows") {
+            it(`${title}: PowerShell scripts name the MSI and honour msiexec's exit code`, async () => {
+                const inst = new SimulatedInstance(path.join(tmp, `${c.fixture}-${c.arch}`), []);
+                const dir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, osRelease(), c.arch)], "new");
+                const msi = fs.readdirSync(dir).find((f) => f.endsWith(".msi"))!;
+                for (const [script, flag] of [["install.ps1", "/i"], ["update.ps1", "/i"], ["uninstall.ps1", "/x"]]) {
+                    const text = fs.readFileSync(path.join(dir, script), "utf8");
+                    assert.ok(text.includes(`Join-Path $PSScriptRoot '${msi}'`), `${script} names ${msi}`);
+                    assert.ok(text.includes(`@('${flag}', `) && text.includes("'/qn', '/norestart', '/l*v'"), `${script} runs msiexec ${flag} quietly with a log`);
+                    assert.match(text, /-Wait -PassThru/);
+                    assert.match(text, /if \(\$code -eq 0\) \{ Write-Output [^\n]*; exit 0 \}/);
+                    assert.match(text, /@\(3010, 1641\) -contains \$code\) \{ Write-Output [^\n]*; exit 3010 \}/);
+                    assert.match(text, /Get-Content -LiteralPath \$Log -Tail 40/);
+                    assert.match(text, /exit \$code\n$/);
+                    assert.strictEqual(/1605/.test(text), script === "uninstall.ps1", `${script}: absent product is success only on uninstall`);
+                }
+            });
+            continue;
+        }
+
+        it(`${title} (${c.manager}): install, reinstall, uninstall, uninstall when absent, upgrade, in-place update`, async () => {
+            const deb = c.manager === "apt";
+            const inst = new SimulatedInstance(path.join(tmp, `${c.fixture}-${c.arch}`), deb ? DEB_MANAGERS : RPM_MANAGERS[c.manager!]);
+            const newDir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, osRelease(), c.arch)], "new");
+            const oldDir = await inst.unpack(oldPkg.zipPaths[resolvePackageFile(oldPkg.manifest, osRelease(), c.arch)], "old");
+            const ver = (v: string): string => (deb ? v : `${v}-1`);
+            const manager = deb ? "apt-get" : c.manager!;
+            const mutating = (calls: string[]): string[] => calls.filter((l) => / (install|remove|purge) |^rpm -(U|i|e)/.test(l));
+            const ok = (r: { status: number; output: string }, step: string): void => assert.strictEqual(r.status, 0, `${step}: ${r.output}`);
+
+            // fresh install
+            let r = inst.run(newDir, "install.sh");
+            ok(r, "install");
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver("5.14.2.21") });
+            assert.strictEqual(inst.service("osqueryd"), "active");
+            const installer = fs.readdirSync(newDir).find((f) => /\.(rpm|deb)$/.test(f))!;
+            const expectedInstall = {
+                apt: `apt-get install -y --allow-downgrades ./${installer}`,
+                dnf: `dnf install -y ./${installer}`,
+                yum: `yum install -y ./${installer}`,
+                zypper: `zypper --non-interactive --no-gpg-checks install ./${installer}`,
+                rpm: `rpm -Uvh ./${installer}`,
+            }[c.manager!];
+            assert.deepStrictEqual(mutating(r.calls), [expectedInstall]);
+            assert.match(r.output, /^UptycsAgent: installing uptycs-protect/m);
+
+            // the same version again: success, nothing changes
+            r = inst.run(newDir, "install.sh");
+            ok(r, "reinstall");
+            assert.deepStrictEqual(mutating(r.calls), []);
+            assert.match(r.output, /already installed/);
+
+            // uninstall, then uninstall when absent
+            r = inst.run(newDir, "uninstall.sh");
+            ok(r, "uninstall");
+            assert.deepStrictEqual(inst.packages(), {});
+            assert.strictEqual(mutating(r.calls).length, 1);
+            assert.ok(mutating(r.calls)[0].startsWith(deb ? "apt-get purge -y uptycs-protect" : manager === "rpm" ? "rpm -e uptycs-protect" : `${manager} `));
+            r = inst.run(newDir, "uninstall.sh");
+            ok(r, "uninstall when absent");
+            assert.deepStrictEqual(mutating(r.calls), []);
+            assert.match(r.output, /not installed; nothing to remove/);
+
+            // upgrade as SSM does it: the old package's uninstall, then the new package's install
+            ok(inst.run(oldDir, "install.sh"), "install old");
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver("5.13.1.4") });
+            ok(inst.run(oldDir, "uninstall.sh"), "old uninstall");
+            ok(inst.run(newDir, "install.sh"), "new install");
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver("5.14.2.21") });
+
+            // in-place update from the old version, with the upgrade leaving the service stopped
+            ok(inst.run(newDir, "uninstall.sh"), "reset");
+            ok(inst.run(oldDir, "install.sh"), "install old again");
+            r = inst.run(newDir, "update.sh", { FAKE_UPGRADE_STOPS_SERVICE: "1" });
+            ok(r, "in-place update");
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver("5.14.2.21") });
+            if (c.manager !== "rpm") {
+                assert.ok(r.calls.includes("systemctl start osqueryd"), "update starts the stopped service");
+                assert.strictEqual(inst.service("osqueryd"), "active");
+            }
+            assert.ok(!r.calls.some((l) => / remove | purge |^rpm -e/.test(l)), "in-place update removes nothing");
+        });
+    }
+
+    it("a package missing its installer fails the install with an error line and installs nothing", async () => {
+        const inst = new SimulatedInstance(path.join(tmp, "broken"), ["rpm", "dnf"]);
+        const c = CASES[4];
+        const dir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, parseOsRelease(fs.readFileSync(path.join(OS_RELEASE, c.fixture), "utf8")), c.arch)], "new");
+        fs.rmSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".rpm"))!));
+        const r = inst.run(dir, "install.sh");
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.output, /UptycsAgent: ERROR: installer .* is missing from the package/);
+        assert.deepStrictEqual(inst.packages(), {});
+    });
+});
