@@ -77,11 +77,21 @@ export interface RequestPolicy {
 export const DEFAULT_REQUEST_POLICY: RequestPolicy = Object.freeze({ idleTimeoutMs: 60_000, retries: 4, minBackoffMs: 1_000 });
 
 /** An HTTP answer that retrying cannot fix (4xx other than 429), or a broken contract. */
-export class UptycsApiError extends Error {
-    constructor(message: string, readonly status?: number) {
-        super(message);
-        this.name = "UptycsApiError";
-    }
+export interface UptycsApiError extends Error {
+    readonly name: "UptycsApiError";
+    /** The HTTP status, when the server answered. */
+    readonly status?: number;
+}
+
+// A plain Error, not a subclass: the closure serializer rewrites classes into functions, and an
+// Error subclass rewritten so loses its message.
+function apiError(message: string, status?: number): UptycsApiError {
+    return Object.assign(new Error(message), { name: "UptycsApiError" as const, status });
+}
+
+/** True for errors retrying cannot fix. */
+export function isUptycsApiError(e: unknown): e is UptycsApiError {
+    return e instanceof Error && e.name === "UptycsApiError";
 }
 
 function bearerToken(apiKey: UptycsApiKey): string {
@@ -127,7 +137,7 @@ export async function uptycsGet<T>(
                 throw new Error(`${what} failed: ${controller.signal.aborted ? `no answer within ${policy.idleTimeoutMs} ms` : e.message}`);
             });
             if (response.status === 401 || response.status === 403) {
-                throw new pRetry.AbortError(new UptycsApiError(
+                throw new pRetry.AbortError(apiError(
                     `the Uptycs API at ${tenantOf(apiKey)} rejected the credentials (HTTP ${response.status}) for ${what}: check the key file (config apiKey / apiKeyFile) and that its key is active`,
                     response.status));
             }
@@ -136,10 +146,10 @@ export async function uptycsGet<T>(
             }
             if (response.status < 200 || response.status >= 300) {
                 const body = redact((await response.text().catch(() => "")).slice(0, 200), apiKey);
-                throw new pRetry.AbortError(new UptycsApiError(`${what} answered HTTP ${response.status}: ${body}`, response.status));
+                throw new pRetry.AbortError(apiError(`${what} answered HTTP ${response.status}: ${body}`, response.status));
             }
             return await consume(response, touch).catch((e: Error) => {
-                if (e instanceof UptycsApiError) {
+                if (isUptycsApiError(e)) {
                     throw new pRetry.AbortError(e);
                 }
                 throw new Error(controller.signal.aborted ? `${what}: the server sent nothing for ${policy.idleTimeoutMs} ms` : e.message);
@@ -151,10 +161,10 @@ export async function uptycsGet<T>(
     try {
         return await pRetry(attempt, { retries: policy.retries, factor: 2, minTimeout: policy.minBackoffMs, randomize: true });
     } catch (e) {
-        if (e instanceof UptycsApiError) {
+        if (isUptycsApiError(e)) {
             throw e;
         }
-        throw new UptycsApiError(`${redact((e as Error).message, apiKey)} (after ${policy.retries + 1} attempts)`);
+        throw apiError(`${redact((e as Error).message, apiKey)} (after ${policy.retries + 1} attempts)`);
     }
 }
 
@@ -162,7 +172,7 @@ async function getItems(apiKey: UptycsApiKey, path: string, policy: RequestPolic
     return uptycsGet(apiKey, path, policy, async (response) => {
         const body = (await response.json().catch(() => undefined)) as { items?: unknown } | undefined;
         if (!body || !Array.isArray(body.items)) {
-            throw new UptycsApiError(`GET ${path} on ${tenantOf(apiKey)} did not return a JSON object with 'items'`);
+            throw apiError(`GET ${path} on ${tenantOf(apiKey)} did not return a JSON object with 'items'`);
         }
         return body.items.filter((i): i is Record<string, unknown> => typeof i === "object" && i !== null);
     });
@@ -176,7 +186,7 @@ export async function getAssetGroupId(apiKey: UptycsApiKey, policy: RequestPolic
     const groups = await getItems(apiKey, "/objectGroups", policy);
     const assets = groups.filter((g) => g.name === "assets");
     if (assets.length === 0 || typeof assets[0].id !== "string" || assets[0].id.length === 0) {
-        throw new UptycsApiError(`the Uptycs tenant ${tenantOf(apiKey)} has no object group named 'assets' (GET /objectGroups); installers are downloaded for that asset group`);
+        throw apiError(`the Uptycs tenant ${tenantOf(apiKey)} has no object group named 'assets' (GET /objectGroups); installers are downloaded for that asset group`);
     }
     return assets[0].id;
 }
@@ -189,7 +199,7 @@ export async function getOfferedVersions(apiKey: UptycsApiKey, policy: RequestPo
     const items = await getItems(apiKey, "/osqueryPackages", policy);
     const versions = offeredAgentVersions(items);
     if (versions.length === 0) {
-        throw new UptycsApiError(`the Uptycs tenant ${tenantOf(apiKey)} offers no agent version (GET /osqueryPackages returned ${items.length} items, none with a version like 5.14.2.21)`);
+        throw apiError(`the Uptycs tenant ${tenantOf(apiKey)} offers no agent version (GET /osqueryPackages returned ${items.length} items, none with a version like 5.14.2.21)`);
     }
     return versions;
 }
@@ -244,10 +254,15 @@ export async function downloadInstaller(
     const { pipeline }: typeof import("stream/promises") = require("stream/promises");
     const path = installerPath(req);
     return uptycsGet(apiKey, path, policy, async (response, touch) => {
-        const fileName = fileNameFromContentDisposition(response.headers.get("content-disposition"));
+        let fileName: string;
+        try {
+            fileName = fileNameFromContentDisposition(response.headers.get("content-disposition"));
+        } catch (e) {
+            throw apiError(`GET ${path} on ${tenantOf(apiKey)}: ${(e as Error).message}`);
+        }
         const problem = installerNameProblem(fileName, req.uptPackage);
         if (problem !== undefined) {
-            throw new UptycsApiError(`GET ${path} on ${tenantOf(apiKey)}: the installer file name '${fileName.slice(0, 250)}' ${problem}`);
+            throw apiError(`GET ${path} on ${tenantOf(apiKey)}: the installer file name '${fileName.slice(0, 250)}' ${problem}`);
         }
         const hash = crypto.createHash("sha256");
         let size = 0;
@@ -265,7 +280,7 @@ export async function downloadInstaller(
             throw new Error(`GET ${path} on ${tenantOf(apiKey)}: got ${size} of ${expected} bytes`);
         }
         if (size === 0) {
-            throw new UptycsApiError(`GET ${path} on ${tenantOf(apiKey)}: the installer '${fileName}' is empty (0 bytes)`);
+            throw apiError(`GET ${path} on ${tenantOf(apiKey)}: the installer '${fileName}' is empty (0 bytes)`);
         }
         return { fileName, size, sha256: hash.digest("hex") };
     });

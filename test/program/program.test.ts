@@ -10,6 +10,7 @@ import { TEST_SECRET } from "../support/fakeUptycsApi";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-program-"));
 const keyFile = path.join(tmp, "key.json");
+const ENTRY = { upt_package: "centos", id: "rhel", dir: "UPT_PRO_REDHAT_x86_64", name: "redhat", major_version: "_any", minor_version: "", arch_type: "x86_64" };
 const apiKey = { customerId: "c-1", key: "k", secret: TEST_SECRET, domain: "t", domainSuffix: ".uptycs.io" };
 fs.writeFileSync(keyFile, JSON.stringify(apiKey));
 
@@ -120,11 +121,22 @@ describe("program under mocks", function () {
         ["local without pinned version", { installerSource: "local", installerDir: tmp }, /agentVersion must be pinned/],
         ["local without folder", { installerSource: "local", agentVersion: "5.7.0.25", installerDir: path.join(tmp, "nope") }, /installerDir names .*nope, which is not a folder/],
         ["missing mapping file", { apiKeyFile: keyFile, mappingFile: path.join(tmp, "nope.json") }, /mappingFile names .*nope\.json, which cannot be read/],
+        ["mapping file not JSON", { apiKeyFile: keyFile, mappingFile: "MAPPING:{" }, /mappingFile \(.*\): not valid JSON/],
+        ["mapping with empty lists", { apiKeyFile: keyFile, mappingFile: `MAPPING:${JSON.stringify({ linux: [], windows: [] })}` }, /mappingFile \(.*\): no entries in 'linux' or 'windows'/],
+        ["mapping with a duplicate dir", { apiKeyFile: keyFile, mappingFile: `MAPPING:${JSON.stringify({ linux: [ENTRY, { ...ENTRY, arch_type: "arm64" }], windows: [] })}` }, /duplicate dir 'UPT_PRO_REDHAT_x86_64'/],
+        ["mapping with an unknown platform", { apiKeyFile: keyFile, mappingFile: `MAPPING:${JSON.stringify({ linux: [{ ...ENTRY, name: "gentoo" }], windows: [] })}` }, /linux\[0\]\.name must be equal to one of the allowed values/],
+        ["mapping with an unknown arch", { apiKeyFile: keyFile, mappingFile: `MAPPING:${JSON.stringify({ linux: [{ ...ENTRY, arch_type: "ppc64le" }], windows: [] })}` }, /linux\[0\]\.arch_type must be equal to one of the allowed values \(x86_64, arm64\)/],
+        ["mapping over 20 files", { apiKeyFile: keyFile, mappingFile: `MAPPING:${JSON.stringify({ linux: Array.from({ length: 21 }, (_, i) => ({ ...ENTRY, dir: `D${i}`, major_version: i === 0 ? "_any" : String(i) })), windows: [] })}` }, /21 entries, but a Distributor package version holds at most 20 files/],
         ["bad buildDir", { apiKeyFile: keyFile, buildDir: "../elsewhere" }, /buildDir must be a folder inside the project/],
         ["bad requestRetries", { apiKeyFile: keyFile, requestRetries: "many" }, /config uptycs-distributor:requestRetries must be a number from 0 to 10/],
     ];
     for (const [what, config, message] of badConfigs) {
         it(`fails at preview with a message naming the key: ${what}`, async () => {
+            if (config.mappingFile?.startsWith("MAPPING:")) {
+                const f = path.join(tmp, `mapping-${what.replace(/\W/g, "_")}.json`);
+                fs.writeFileSync(f, config.mappingFile.slice("MAPPING:".length));
+                config.mappingFile = f;
+            }
             if (config.apiKeyFile === "KEYFILE_NO_SECRET") {
                 const f = path.join(tmp, "nosecret.json");
                 fs.writeFileSync(f, JSON.stringify({ ...apiKey, secret: undefined }));

@@ -26,11 +26,24 @@ export class TestStack {
         return new TestStack(api, buildDir, keyFile);
     }
 
+    /** Replaces the key file's content (an object is written as JSON). */
+    writeKey(content: Record<string, unknown> | string): void {
+        fs.writeFileSync(this.keyFile, typeof content === "string" ? content : JSON.stringify(content));
+    }
+
+    /** Files under the build folder (relative paths), for checking what a failed run left. */
+    files(): string[] {
+        const root = path.join(ROOT, this.buildDir);
+        return fs.existsSync(root) ? (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()) : [];
+    }
+
     /** Runs `pulumi up` with `config` (plus the key file and build folder) and returns the run. */
     async up(config: Record<string, string> = {}, secretKeys: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
         const full = { apiKeyFile: this.keyFile, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config };
         const host = await ProviderHost.start(ROOT, env);
         this.lastChanged = [];
+        // Like the engine, a failed run still lets the operations in flight finish.
+        const inFlight: Promise<unknown>[] = [];
         try {
             await host.configure(Object.fromEntries(Object.entries(full).map(([k, v]) => [`uptycs-distributor:${k}`, v])));
             return await runProgram({
@@ -38,7 +51,9 @@ export class TestStack {
                 secretKeys,
                 artifacts: async (args) => {
                     const urn = `urn:pulumi:test::uptycs-distributor::${args.type}::${args.name}`;
-                    const r = await host.up(urn, args.inputs as Props, this.state.get(args.name));
+                    const op = host.up(urn, args.inputs as Props, this.state.get(args.name));
+                    inFlight.push(op);
+                    const r = await op;
                     this.state.set(args.name, { id: r.id, outs: r.outs });
                     if (r.changed) {
                         this.lastChanged.push(args.name);
@@ -47,6 +62,7 @@ export class TestStack {
                 },
             });
         } finally {
+            await Promise.allSettled(inFlight);
             await host.stop();
             this.hostLog += host.stderr;
         }

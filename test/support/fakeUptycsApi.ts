@@ -44,6 +44,8 @@ export const TEST_SECRET = "s3cr3t-DO-NOT-LEAK-7f9c2b";
 
 export class FakeUptycsApi {
     readonly requests: RecordedRequest[] = [];
+    /** Seconds each accepted token had left (exp - now). */
+    readonly tokenLifetimes: number[] = [];
     readonly faults: Fault[] = [];
     readonly customerId: string;
     readonly key: string;
@@ -125,6 +127,7 @@ export class FakeUptycsApi {
             if (typeof claims.exp !== "number") {
                 throw new Error("token without exp");
             }
+            this.tokenLifetimes.push(claims.exp - Math.floor(Date.now() / 1000));
         } catch (e) {
             return reply(401, { error: { status: 401, message: `Unauthorized: ${(e as Error).message}` } }, path);
         }
@@ -178,7 +181,8 @@ export class FakeUptycsApi {
         this.requests.push({ path, status: 200 });
         res.writeHead(200, headers);
         if (fault?.kind === "stall") {
-            return; // never answered; the client's idle timeout must fire
+            res.flushHeaders();
+            return; // headers, then nothing: the client's idle timeout must fire
         }
         const chunks = installerChunks(spec, size);
         let sent = 0;

@@ -15,6 +15,13 @@ export interface Registered {
     readonly state: Record<string, unknown>;
 }
 
+/** The run failed, as `pulumi up` would; `resources` were registered before it did. */
+export class ProgramFailure extends Error {
+    constructor(message: string, readonly resources: Registered[]) {
+        super(message);
+    }
+}
+
 export type ArtifactHandler = (args: pulumi.runtime.MockResourceArgs) => Promise<{ id: string; state: Record<string, unknown> }>;
 
 export interface ProgramRun {
@@ -52,13 +59,25 @@ export async function runProgram(opts: {
     preview?: boolean;
 }): Promise<ProgramRun> {
     const resources: Registered[] = [];
+    // Under mocks a failed registration leaves its outputs pending forever; the engine would end
+    // the deployment with the resource's error instead, so the run races its outputs with this.
+    let fail: (e: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+        fail = reject;
+    });
+    failed.catch(() => undefined);
     const qualify = (k: string): string => (k.includes(":") ? k : `${PROJECT}:${k}`);
     pulumi.runtime.setMocks({
         newResource: async (args) => {
             if (args.type === ARTIFACT_TYPE && opts.artifacts) {
-                const { id, state } = await opts.artifacts(args);
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
-                return { id, state };
+                try {
+                    const { id, state } = await opts.artifacts(args);
+                    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+                    return { id, state };
+                } catch (e) {
+                    fail(new ProgramFailure(`${args.name}: ${(e as Error).message}`, resources));
+                    throw e;
+                }
             }
             const state = { ...args.inputs, ...awsState(args) };
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
@@ -78,7 +97,7 @@ export async function runProgram(opts: {
     const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(program)) {
-        outputs[k] = await settle(v);
+        outputs[k] = await Promise.race([settle(v), failed]);
     }
     return {
         resources,

@@ -1,0 +1,173 @@
+// Faults and bad input, one test each: the input or fault, the expected outcome (success after
+// retry, or a clear error naming the input), and that nothing was published half-way: no
+// manifest or document when an artifact failed, no partial file left in the build folder.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { FakeUptycsApi, Fault, TEST_SECRET } from "../support/fakeUptycsApi";
+import { ARTIFACT_TYPE, ProgramFailure, ProgramRun } from "../support/program";
+import { ROOT, TestStack } from "../support/e2e";
+
+const MAPPING = {
+    linux: [{ upt_package: "centos", id: "rhel", dir: "UPT_PRO_REDHAT_x86_64", name: "redhat", major_version: "_any", minor_version: "", arch_type: "x86_64" }],
+    windows: [{ upt_package: "windows", id: "windows", dir: "UPT_PRO_WINDOWS", name: "windows", major_version: "_any", minor_version: "", arch_type: "x86_64" }],
+};
+const DOWNLOAD = /^\/packageDownloads\/osquery\/centos\//;
+
+interface FaultCase {
+    readonly title: string;
+    readonly faults?: Fault[];
+    readonly setup?: (api: FakeUptycsApi, stack: TestStack) => void;
+    readonly config?: Record<string, string>;
+    /** Error expected, or undefined for success. */
+    readonly error?: RegExp;
+    readonly check?: (api: FakeUptycsApi, run: ProgramRun, stack: TestStack) => void;
+}
+
+const status = (s: number, times: number, path: RegExp = DOWNLOAD): Fault => ({ kind: "status", status: s, times, path });
+
+const CASES: FaultCase[] = [
+    // key file
+    { title: "key file is not JSON", setup: (_a, s) => s.writeKey("{ not json"), error: /apiKeyFile \(.*key\.json\) is not valid JSON/ },
+    ...["customerId", "key", "secret", "domain", "domainSuffix"].map((field): FaultCase => ({
+        title: `key file lacks '${field}'`,
+        setup: (a, s) => s.writeKey({ ...a.apiKey(), [field]: undefined }),
+        error: new RegExp(`field '${field}' is missing`),
+    })),
+    { title: "key file with extra fields works", setup: (a, s) => s.writeKey({ ...a.apiKey(), region: "us", note: 1 }) },
+    { title: "key file with a hostile domain", setup: (a, s) => s.writeKey({ ...a.apiKey(), domain: "evil.com/x?" }), error: /must form a host name/ },
+    // authentication and tenant
+    { title: "wrong secret: HTTP 401 names the tenant and the rejected credentials", setup: (a, s) => s.writeKey({ ...a.apiKey(), secret: "wrong-secret" }), error: /the Uptycs API at localhost:\d+ rejected the credentials \(HTTP 401\)/ },
+    { title: "unknown customer: HTTP 404", setup: (a, s) => s.writeKey({ ...a.apiKey(), customerId: "00000000-0000-4000-8000-000000000000" }), error: /GET \/osqueryPackages on localhost:\d+ answered HTTP 404/ },
+    { title: "every token is fresh (exp a few minutes ahead), so long runs never send an expired one", check: (a) => assert.ok(a.tokenLifetimes.length > 0 && a.tokenLifetimes.every((t) => t > 200 && t <= 300), String(a.tokenLifetimes)) },
+    // asset group and versions
+    { title: "no 'assets' object group", setup: (a) => { a.groups = [{ id: "x", name: "servers" }]; }, error: /has no object group named 'assets'/ },
+    { title: "several object groups: the one named exactly 'assets' is used", setup: (a) => { a.groups = [{ id: "a1", name: "Assets" }, { id: "a2", name: "assets-old" }, { id: "a3", name: "assets" }]; }, check: (a) => assert.ok(a.requests.some((r) => r.path.includes("/a3?"))) },
+    { title: "empty package list", setup: (a) => { a.versions = []; }, error: /offers no agent version \(GET \/osqueryPackages returned 0 items/ },
+    { title: "unparsable versions only", setup: (a) => { a.versions = ["latest", "v5"]; }, error: /offers no agent version/ },
+    { title: "/osqueryPackages without items", faults: [{ kind: "json", body: { data: [] }, times: 1, path: /^\/osqueryPackages/ }], error: /did not return a JSON object with 'items'/ },
+    { title: "pinned version not offered", config: { agentVersion: "5.1.0.1" }, error: /agentVersion: the Uptycs tenant does not offer agent version 5\.1\.0\.1 \(offered: 5\.14\.2\.21, 5\.13\.1\.4, 5\.9\.0\.2\)/ },
+    { title: "pinned version offered", config: { agentVersion: "5.9.0.2" }, check: (_a, run) => assert.strictEqual(run.outputs.agentVersion, "5.9.0.2") },
+    // transient faults
+    { title: "503 then success: retried", faults: [status(503, 2)], check: (a) => assert.strictEqual(a.requests.filter((r) => DOWNLOAD.test(r.path)).length, 3) },
+    { title: "429 then success: retried", faults: [status(429, 1)] },
+    { title: "503 on /osqueryPackages then success", faults: [status(503, 1, /^\/osqueryPackages/)] },
+    { title: "503 forever: bounded retries, then a clear error", faults: [status(503, 99)], error: /answered HTTP 503 \(after 3 attempts\)/, check: (a) => assert.strictEqual(a.requests.filter((r) => DOWNLOAD.test(r.path)).length, 3) },
+    { title: "HTTP 400 is not retried", faults: [status(400, 99)], error: /answered HTTP 400/, check: (a) => assert.strictEqual(a.requests.filter((r) => DOWNLOAD.test(r.path)).length, 1) },
+    { title: "connection reset mid-body, then success", faults: [{ kind: "reset", times: 1, path: DOWNLOAD }] },
+    { title: "connection reset mid-body forever", faults: [{ kind: "reset", times: 99, path: DOWNLOAD }], error: /after 3 attempts/ },
+    { title: "body shorter than Content-Length, then success", faults: [{ kind: "short", times: 1, path: DOWNLOAD }] },
+    { title: "body shorter than Content-Length forever", faults: [{ kind: "short", times: 99, path: DOWNLOAD }], config: { requestTimeout: "0.5" }, error: /(got \d+ of \d+ bytes|[Pp]remature close|the server sent nothing for 500 ms).*\(after 3 attempts\)/ },
+    { title: "server stalls after the headers: idle timeout, then success", faults: [{ kind: "stall", times: 1, path: DOWNLOAD }], config: { requestTimeout: "0.5" } },
+    { title: "server stalls forever: a timeout error", faults: [{ kind: "stall", times: 99, path: DOWNLOAD }], config: { requestTimeout: "0.3" }, error: /the server sent nothing for 300 ms/ },
+    { title: "redirect to the same resource is followed", faults: [{ kind: "redirect", times: 1, path: DOWNLOAD }], check: (a) => assert.ok(a.requests.some((r) => r.status === 302)) },
+    { title: "no Content-Length (chunked) works", setup: (a) => { a.contentLength = false; } },
+    // Content-Disposition
+    { title: "Content-Disposition missing", faults: [{ kind: "disposition", value: undefined, times: 1, path: DOWNLOAD }], error: /no Content-Disposition header naming the installer/ },
+    { title: "Content-Disposition unquoted works", faults: [{ kind: "disposition", value: "attachment; filename=assets-uptycs-protect-5.14.2.21-Uptycs.x86_64.rpm", times: 1, path: DOWNLOAD }] },
+    { title: "Content-Disposition with ../", faults: [{ kind: "disposition", value: 'attachment; filename="../../etc/cron.d/x.rpm"', times: 1, path: DOWNLOAD }], error: /installer file name '\.\.\/\.\.\/etc\/cron\.d\/x\.rpm' has characters other than/ },
+    { title: "Content-Disposition with /", faults: [{ kind: "disposition", value: 'attachment; filename="/tmp/x.rpm"', times: 1, path: DOWNLOAD }], error: /installer file name '\/tmp\/x\.rpm'/ },
+    { title: "Content-Disposition with an empty name", faults: [{ kind: "disposition", value: 'attachment; filename=""', times: 1, path: DOWNLOAD }], error: /installer file name '' is empty/ },
+    { title: "Content-Disposition with an over-long name", faults: [{ kind: "disposition", value: `attachment; filename="${"a".repeat(300)}.rpm"`, times: 1, path: DOWNLOAD }], error: /is 304 characters long/ },
+    { title: "Content-Disposition with the wrong extension", faults: [{ kind: "disposition", value: 'attachment; filename="installer.exe"', times: 1, path: DOWNLOAD }], error: /does not end in '\.rpm'/ },
+    { title: "installer of 0 bytes", faults: [{ kind: "empty", times: 1, path: DOWNLOAD }], error: /is empty \(0 bytes\)/ },
+    // installers placed by hand (installerSource local)
+    ...([
+        ["missing", [], /installerDir: the folder .*UPT_PRO_WINDOWS for 'UPT_PRO_WINDOWS' does not exist/],
+        ["empty", ["UPT_PRO_WINDOWS/"], /must hold exactly one \.msi installer, found 0/],
+        ["with two installers", ["UPT_PRO_WINDOWS/a-1.msi", "UPT_PRO_WINDOWS/b-2.msi"], /must hold exactly one \.msi installer, found 2 \(a-1\.msi, b-2\.msi\)/],
+        ["with a hostile installer name", ["UPT_PRO_WINDOWS/x y.msi"], /the installer name 'x y\.msi' .* has characters other than/],
+    ] as [string, string[], RegExp][]).map(([what, files, error]): FaultCase => ({
+        title: `local installers: folder ${what}`,
+        setup: (_a, s) => placeInstallers(s, ["UPT_PRO_REDHAT_x86_64/assets-uptycs-protect-5.7.0.25-Uptycs.x86_64.rpm", ...files]),
+        config: { installerSource: "local", agentVersion: "5.7.0.25", installerDir: "" },
+        error,
+    })),
+    {
+        title: "local installers: one per folder, no API request, no credentials needed",
+        setup: (a, s) => {
+            placeInstallers(s, ["UPT_PRO_REDHAT_x86_64/assets-uptycs-protect-5.7.0.25-Uptycs.x86_64.rpm", "UPT_PRO_WINDOWS/assets-uptycs-protect-5.7.0.25-Uptycs-windows.msi"]);
+            s.writeKey({ ...a.apiKey(), secret: "wrong" });
+        },
+        config: { installerSource: "local", agentVersion: "5.7.0.25", installerDir: "" },
+        check: (a, run) => {
+            assert.strictEqual(a.requests.length, 0);
+            assert.strictEqual(run.outputs.agentVersion, "5.7.0.25");
+            assert.ok(run.byType(ARTIFACT_TYPE).every((r) => (r.state.zipFileName as string).includes("-5.7.0.25-")));
+        },
+    },
+    // build folder
+    {
+        title: "build folder not writable",
+        setup: (_a, s) => { fs.mkdirSync(path.join(ROOT, s.buildDir), { recursive: true }); fs.writeFileSync(path.join(ROOT, s.buildDir, "installers"), "a file where a folder must be"); },
+        error: /the build folder .*installers.* is not writable/,
+    },
+    {
+        title: "killed mid-download earlier: stale part files removed, run converges",
+        setup: (_a, s) => {
+            const dir = path.join(ROOT, s.buildDir, "installers", "centos-x86_64-protect-5.14.2.21");
+            fs.mkdirSync(dir, { recursive: true });
+            fs.writeFileSync(path.join(dir, "download.part-999999"), "half an installer");
+            fs.writeFileSync(path.join(dir, "assets-uptycs-protect-5.14.2.21-Uptycs.x86_64.rpm"), "half an installer, no installer.json");
+        },
+        check: (a, run, s) => {
+            assert.ok(!s.files().some((f) => f.includes(".part-")), s.files().join(", "));
+            assert.strictEqual(a.downloads(), 2);
+            const rpm = run.byType(ARTIFACT_TYPE).find((r) => r.name === "UPT_PRO_REDHAT_x86_64")!;
+            assert.strictEqual(rpm.state.installerSize, a.installerSize);
+        },
+    },
+];
+
+/** Writes the given installer files (`<dir>/<name>`, or `<dir>/` for an empty folder) under `<buildDir>/installers-local`. */
+function placeInstallers(stack: TestStack, files: string[]): void {
+    for (const f of files) {
+        const p = path.join(ROOT, stack.buildDir, "installers-local", f);
+        fs.mkdirSync(f.endsWith("/") ? p : path.dirname(p), { recursive: true });
+        if (!f.endsWith("/")) {
+            fs.writeFileSync(p, `FAKE-UPTYCS-INSTALLER name=uptycs-protect version=5.7.0.25 release=1\n${f}`);
+        }
+    }
+}
+
+describe("faults and bad input", function () {
+    for (const c of CASES) {
+        it(c.title, async () => {
+            const api = await FakeUptycsApi.start({ installerSize: 64 * 1024 });
+            const stack = TestStack.create(api, "faults");
+            try {
+                const mappingFile = path.join(ROOT, stack.buildDir, "mapping.json");
+                fs.writeFileSync(mappingFile, JSON.stringify(MAPPING));
+                api.faults.push(...(c.faults ?? []));
+                c.setup?.(api, stack);
+                const config: Record<string, string> = { mappingFile, ...c.config };
+                if (config.installerDir === "") {
+                    config.installerDir = path.join(stack.buildDir, "installers-local");
+                }
+                const run = stack.up(config);
+                if (c.error === undefined) {
+                    const r = await run;
+                    assert.strictEqual(r.byType(ARTIFACT_TYPE).length, 2);
+                    assert.ok(r.outputs.documentVersion);
+                    c.check?.(api, r, stack);
+                } else {
+                    let error: Error = new Error("no error");
+                    await assert.rejects(run, (e: Error) => {
+                        error = e;
+                        return true;
+                    });
+                    assert.match(error.message, c.error);
+                    assert.ok(!error.message.includes(TEST_SECRET), "the error holds the secret");
+                    // Nothing published half-way: no document, no manifest, no partial file.
+                    const registered = error instanceof ProgramFailure ? error.resources : [];
+                    assert.deepStrictEqual(registered.filter((r) => r.type === "aws:ssm/document:Document" || r.name.endsWith("-manifest")), []);
+                    assert.ok(!stack.files().some((f) => f.includes(".part-")), stack.files().join(", "));
+                }
+                assert.ok(!stack.hostLog.includes(TEST_SECRET), "the host's log holds the secret");
+            } finally {
+                stack.remove();
+                await api.stop();
+            }
+        });
+    }
+});
