@@ -292,10 +292,20 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
     async diff(_id: string, olds: UptycsAgentArtifactOutputs, news: CheckedProps): Promise<ArtifactDiffResult> {
         const diffs: string[] = ZIP_INPUTS.filter((k) => canonical(olds[k]) !== canonical(news[k]));
         // The zip lives on this machine only: rebuild it when it is gone or not what state says.
-        if (diffs.length === 0 && (await sha256FileIfExists(olds.zipPath)) !== olds.zipSha256) {
+        if (diffs.length === 0 && (await this.zipSha256(olds.zipPath)) !== olds.zipSha256) {
             diffs.push("zipSha256");
         }
         return { changes: diffs.length > 0, diffs, replaces: [], deleteBeforeReplace: false };
+    }
+
+    /** sha256 of a zip, hashed once per file version per process (hard-linked zips share one). */
+    private async zipSha256(file: string): Promise<string | undefined> {
+        const fs: typeof import("fs") = require("fs");
+        const stat = await fs.promises.stat(file).catch(() => undefined);
+        if (stat === undefined) {
+            return undefined;
+        }
+        return this.once(`sha:${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`, () => sha256File(file));
     }
 
     async create(inputs: CheckedProps): Promise<pulumi.dynamic.CreateResult> {
@@ -361,29 +371,42 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         const installer = await this.installer(props);
         const scripts = renderScripts(entryFamily(props.entry), props.packageName, installer.fileName);
         const zipDir = path.join(props.buildDir, "zips");
-        await prepareDir(zipDir);
-        const part = partFile(zipDir, props.entry.dir);
-        try {
-            const zip = await writeDeterministicZip([
-                ...Object.entries(scripts).map(([name, content]) => ({ name, content, mode: 0o755 })),
-                { name: installer.fileName, file: installer.file, mode: 0o644 },
-            ], part);
-            const zipFileName = `${props.entry.dir}-${props.version}-${zip.sha256.slice(0, 12)}.zip`;
-            const zipPath = path.join(props.buildDir, "zips", zipFileName);
-            await fs.promises.rename(part, zipPath);
-            return {
-                ...props,
-                installerFileName: installer.fileName,
-                installerSize: installer.size,
-                installerSha256: installer.sha256,
-                zipFileName,
-                zipPath,
-                zipSha256: zip.sha256,
-                zipSize: zip.size,
-            };
-        } finally {
+        // Entries with the same installer and scripts (e.g. every x86_64 RPM platform) get
+        // byte-identical zips: write the first, hard-link it for the others.
+        const contentKey = sha256Text(canonical({ installer: installer.sha256, name: installer.fileName, scripts }));
+        const first = await this.once(`zip:${zipDir}:${contentKey}`, async () => {
+            await prepareDir(zipDir);
+            const part = partFile(zipDir, props.entry.dir);
+            try {
+                const zip = await writeDeterministicZip([
+                    ...Object.entries(scripts).map(([name, content]) => ({ name, content, mode: 0o755 })),
+                    { name: installer.fileName, file: installer.file, mode: 0o644 },
+                ], part);
+                const zipPath = path.join(zipDir, `${props.entry.dir}-${props.version}-${zip.sha256.slice(0, 12)}.zip`);
+                await fs.promises.rename(part, zipPath);
+                return { ...zip, zipPath };
+            } finally {
+                await fs.promises.rm(part, { force: true });
+            }
+        });
+        const zipFileName = `${props.entry.dir}-${props.version}-${first.sha256.slice(0, 12)}.zip`;
+        const zipPath = path.join(zipDir, zipFileName);
+        if (zipPath !== first.zipPath && (await sha256FileIfExists(zipPath)) !== first.sha256) {
+            const part = partFile(zipDir, props.entry.dir);
             await fs.promises.rm(part, { force: true });
+            await fs.promises.link(first.zipPath, part).catch(() => fs.promises.copyFile(first.zipPath, part));
+            await fs.promises.rename(part, zipPath);
         }
+        return {
+            ...props,
+            installerFileName: installer.fileName,
+            installerSize: installer.size,
+            installerSha256: installer.sha256,
+            zipFileName,
+            zipPath,
+            zipSha256: first.sha256,
+            zipSize: first.size,
+        };
     }
 }
 

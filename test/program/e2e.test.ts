@@ -67,6 +67,15 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
         assert.strictEqual(installerHeader({ uptPackage: "centos", arch: "arm64", version: "5.14.2.21", protect: true }).includes("arch=arm64"), true);
     });
 
+    it("entries with the same installer and scripts share one zip's bytes (hard links, one write)", () => {
+        const rpm = first.byType(ARTIFACT_TYPE).filter((a) => (a.state.entry as { upt_package: string; arch_type: string }).upt_package === "centos"
+            && (a.state.entry as { arch_type: string }).arch_type === "x86_64");
+        assert.strictEqual(rpm.length, 9);
+        assert.strictEqual(new Set(rpm.map((a) => a.state.zipSha256)).size, 1);
+        assert.strictEqual(new Set(rpm.map((a) => fs.statSync(path.join(ROOT, a.state.zipPath as string)).ino)).size, 1);
+        assert.strictEqual(new Set(first.byType(ARTIFACT_TYPE).map((a) => a.state.zipSha256)).size, 5);
+    });
+
     it("publishes a manifest and document that agree with the zips", () => {
         const manifest = manifestOf(first);
         const doc = first.one("aws:ssm/document:Document");

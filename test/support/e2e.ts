@@ -13,6 +13,10 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export class TestStack {
     readonly state = new Map<string, { id: string; outs: Props }>();
     hostLog = "";
+    /** Seconds from the first artifact operation's start to the last one's end in the last run. */
+    lastArtifactSeconds = 0;
+    /** Peak RSS of the last run's provider host, bytes. */
+    lastHostPeakRss?: number;
     lastChanged: string[] = [];
 
     constructor(readonly api: FakeUptycsApi, readonly buildDir: string, readonly keyFile: string) {}
@@ -44,6 +48,8 @@ export class TestStack {
         this.lastChanged = [];
         // Like the engine, a failed run still lets the operations in flight finish.
         const inFlight: Promise<unknown>[] = [];
+        let firstStart = 0n;
+        let lastEnd = 0n;
         try {
             await host.configure(Object.fromEntries(Object.entries(full).map(([k, v]) => [`uptycs-distributor:${k}`, v])));
             return await runProgram({
@@ -51,9 +57,11 @@ export class TestStack {
                 secretKeys,
                 artifacts: async (args) => {
                     const urn = `urn:pulumi:test::uptycs-distributor::${args.type}::${args.name}`;
+                    firstStart = firstStart || process.hrtime.bigint();
                     const op = host.up(urn, args.inputs as Props, this.state.get(args.name));
                     inFlight.push(op);
                     const r = await op;
+                    lastEnd = process.hrtime.bigint();
                     this.state.set(args.name, { id: r.id, outs: r.outs });
                     if (r.changed) {
                         this.lastChanged.push(args.name);
@@ -63,6 +71,8 @@ export class TestStack {
             });
         } finally {
             await Promise.allSettled(inFlight);
+            this.lastArtifactSeconds = Number(lastEnd - firstStart) / 1e9;
+            this.lastHostPeakRss = host.peakRssBytes();
             await host.stop();
             this.hostLog += host.stderr;
         }

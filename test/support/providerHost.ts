@@ -1,6 +1,7 @@
 // Drives @pulumi/pulumi's own dynamic-provider host (the process the engine starts for dynamic
 // resources) over gRPC, with a `__provider` captured from a mock run of the program.
 import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
@@ -126,6 +127,16 @@ export class ProviderHost {
             return { ...old, changed: false };
         }
         return { id: old.id, outs: await this.update(old.id, urn, old.outs, checked.inputs), changed: true };
+    }
+
+    /** The host's peak resident set size so far in bytes (Linux VmHWM), or undefined elsewhere. */
+    peakRssBytes(): number | undefined {
+        try {
+            const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${this.child.pid}/status`, "utf8"));
+            return m ? Number(m[1]) * 1024 : undefined;
+        } catch {
+            return undefined;
+        }
     }
 
     async stop(): Promise<void> {
