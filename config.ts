@@ -6,8 +6,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { packageNameProblem } from "./platforms/distributor";
+import { MAX_PACKAGE_VERSIONS, packageNameProblem } from "./platforms/distributor";
 import { AgentMappingEntry, parseAgentMapping } from "./platforms/mapping";
+import {
+    AssociationSettings, InstallOnPublishSettings, parseAssociation, parseInstallOnPublish, parseShareAccounts, parseTags,
+} from "./platforms/rollout";
 import { isAgentVersion, LATEST } from "./platforms/version";
 import { InstallerSource, requestPolicyFromConfig } from "./providers/uptycsAgentArtifact";
 import { parseApiKey } from "./providers/uptycsApi";
@@ -38,6 +41,18 @@ export interface DistributorConfig {
     readonly entries: readonly AgentMappingEntry[];
     /** Build folder (content-addressed cache), relative to the project. Default `build`. */
     readonly buildDir: string;
+    /** Tags for every taggable resource. Default none. */
+    readonly tags: Readonly<Record<string, string>>;
+    /** Accounts the package is shared with (document `Share` permission). Default none. */
+    readonly shareWithAccounts: readonly string[];
+    /** A State Manager association that keeps the package installed; undefined: none. */
+    readonly association?: AssociationSettings;
+    /** A one-time Run Command install after each publish; undefined: none. */
+    readonly installOnPublish?: InstallOnPublishSettings;
+    /** Package versions to keep; older ones are deleted after each publish. Default 20. */
+    readonly keepVersions: number;
+    /** The stack's `aws:region`. */
+    readonly region: string;
 }
 
 // Exported by the runtime (used by Config.getSecret) but missing from its typings.
@@ -158,8 +173,41 @@ export function loadConfig(): DistributorConfig {
         fail("buildDir", `must be a folder inside the project, got '${buildDir}'`);
     }
 
+    const parsed = <T>(key: string, parse: (value: unknown) => T): T | undefined => {
+        const raw = get(key);
+        if (raw === undefined) {
+            return undefined;
+        }
+        let value: unknown;
+        try {
+            value = JSON.parse(raw);
+        } catch {
+            value = raw; // plain strings such as "all" are allowed where a value may be one
+        }
+        try {
+            return parse(value);
+        } catch (e) {
+            fail(key, (e as Error).message.replace(/^(association|installOnPublish)\./, ""));
+        }
+    };
+    const tags = parsed("tags", parseTags) ?? {};
+    const shareWithAccounts = parsed("shareWithAccounts", parseShareAccounts) ?? [];
+    const association = parsed("association", parseAssociation);
+    const installOnPublish = parsed("installOnPublish", parseInstallOnPublish);
+    const keepVersions = parsed("keepVersions", (v) => {
+        if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > MAX_PACKAGE_VERSIONS - 1) {
+            throw new Error(`must be a whole number from 1 to ${MAX_PACKAGE_VERSIONS - 1} (a package holds at most ${MAX_PACKAGE_VERSIONS} versions, one is being published)`);
+        }
+        return v as number;
+    }) ?? 20;
+    const region = new pulumi.Config("aws").get("region") || undefined;
+    if (region === undefined || !/^[a-z]{2}(-[a-z]+)+-[0-9]$/.test(region)) {
+        throw new pulumi.RunError(`config aws:region ${region === undefined ? "is not set" : `'${region}' is not an AWS region`}: pulumi config set aws:region us-east-1`);
+    }
+
     return Object.freeze({
         agentVersion, sensorOnly, packageName, bucketName, installerSource, installerDir, mappingFile,
-        entries: Object.freeze([...entries]), buildDir,
+        entries: Object.freeze([...entries]), buildDir, tags: Object.freeze(tags), shareWithAccounts: Object.freeze(shareWithAccounts),
+        association, installOnPublish, keepVersions, region,
     });
 }

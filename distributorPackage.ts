@@ -9,11 +9,14 @@
  * deletes the old object.
  */
 import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DistributorConfig } from "./config";
 import { buildManifest, manifestJson, PackageZip } from "./platforms/manifest";
 import { AgentMappingEntry, versionKey } from "./platforms/mapping";
+import { configurePackageParameters, sendCommandInput, ssmTargets } from "./platforms/rollout";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
+import { DistributorVersionPruner } from "./providers/versionPruner";
 
 /** The S3 prefix (folder) that holds the zips and the manifest: the document's SourceUrl. */
 export const S3_PREFIX = "uptycs";
@@ -27,8 +30,8 @@ export function targetOf(entry: AgentMappingEntry): string {
  * A private bucket: public access blocked, bucket-owner-enforced ownership, SSE-S3 by default.
  * Installers embed the tenant's enrollment secret.
  */
-function createPrivateBucket(name: string, parent: pulumi.Resource): pulumi.Output<string> {
-    const bucket = new aws.s3.Bucket(name, {}, { parent });
+function createPrivateBucket(name: string, tags: Record<string, string>, parent: pulumi.Resource): pulumi.Output<string> {
+    const bucket = new aws.s3.Bucket(name, { tags }, { parent });
     new aws.s3.BucketPublicAccessBlock(name, {
         bucket: bucket.id,
         blockPublicAcls: true,
@@ -66,7 +69,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
 
     constructor(name: string, cfg: DistributorConfig, opts: pulumi.ComponentResourceOptions = {}) {
         super("uptycs:index:DistributorPackage", name, {}, opts);
-        const bucketName = cfg.bucketName !== undefined ? pulumi.output(cfg.bucketName) : createPrivateBucket(`${name}-bucket`, this);
+        const bucketName = cfg.bucketName !== undefined ? pulumi.output(cfg.bucketName) : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, this);
 
         this.artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(entry.dir, {
             entry,
@@ -84,6 +87,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             // Built only once the zip exists: the engine hashes a FileAsset when it is registered.
             source: artifact.zipPath.apply((p) => new pulumi.asset.FileAsset(p)),
             contentType: "application/zip",
+            tags: { ...cfg.tags },
         }, { parent: this }));
 
         const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256])));
@@ -106,6 +110,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             key: `${S3_PREFIX}/manifest.json`,
             content: this.manifest,
             contentType: "application/json",
+            tags: { ...cfg.tags },
         }, { parent: this });
 
         this.document = new aws.ssm.Document(`${name}-document`, {
@@ -115,7 +120,49 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             content: this.manifest,
             versionName: manifest.version,
             attachmentsSources: [{ key: "SourceUrl", values: [pulumi.interpolate`s3://${bucketName}/${S3_PREFIX}`] }],
+            permissions: cfg.shareWithAccounts.length > 0 ? { type: "Share", accountIds: cfg.shareWithAccounts.join(",") } : undefined,
+            tags: { ...cfg.tags },
         }, { parent: this, dependsOn: [...zipObjects, manifestObject] });
+        // The document's VersionName output: whatever follows waits for the new default version.
+        const published = this.document.versionName.apply((v) => v ?? "");
+
+        new DistributorVersionPruner(`${name}-prune`, {
+            packageName: this.document.name,
+            documentVersion: published,
+            keepVersions: cfg.keepVersions,
+            region: cfg.region,
+        }, { parent: this });
+
+        if (cfg.association !== undefined) {
+            const a = cfg.association;
+            new aws.ssm.Association(`${name}-association`, {
+                name: "AWS-ConfigureAWSPackage",
+                associationName: pulumi.interpolate`${this.document.name}-install`,
+                // Pinning the published version makes each publish update the association, and an
+                // updated association runs at once on its targets.
+                parameters: published.apply((v) => configurePackageParameters(cfg.packageName, v, a.installationType)),
+                targets: ssmTargets(a.targets),
+                scheduleExpression: a.scheduleExpression,
+                applyOnlyAtCronInterval: false,
+                maxConcurrency: a.maxConcurrency,
+                maxErrors: a.maxErrors,
+                complianceSeverity: a.complianceSeverity,
+                tags: { ...cfg.tags },
+            }, { parent: this });
+        }
+
+        if (cfg.installOnPublish !== undefined) {
+            const settings = cfg.installOnPublish;
+            // Values reach the AWS CLI through the environment, never through shell parsing.
+            new command.local.Command(`${name}-install-on-publish`, {
+                create: 'aws ssm send-command --region "$UPTYCS_REGION" --cli-input-json "$UPTYCS_SEND_COMMAND" --output text --query Command.CommandId',
+                environment: {
+                    UPTYCS_REGION: cfg.region,
+                    UPTYCS_SEND_COMMAND: published.apply((v) => sendCommandInput(cfg.packageName, v, settings)),
+                },
+                triggers: [published],
+            }, { parent: this, dependsOn: [this.document] });
+        }
 
         this.packageName = this.document.name;
         this.documentVersion = manifest.version;

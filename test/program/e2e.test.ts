@@ -137,6 +137,15 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
         assert.ok(run.byType(ARTIFACT_TYPE).every((a) => (a.state.installerFileName as string).startsWith("assets-osquery-")));
     });
 
+    it("a second stack of the checkout publishing the same version and mode downloads nothing (shared build folder)", async () => {
+        const other = new TestStack(api, stack.buildDir, stack.keyFile);
+        const before = api.downloads();
+        const run = await other.up({ agentVersion: "5.13.1.4", sensorOnly: "true", "aws:region": "eu-west-1" });
+        assert.strictEqual(other.lastChanged.length, 17, "a new stack creates every artifact");
+        assert.strictEqual(api.downloads(), before);
+        assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
+    });
+
     it("never lets the API secret into inputs, state, outputs or the host's log", () => {
         assert.ok(!JSON.stringify(first.resources).includes(TEST_SECRET));
         assert.ok(!JSON.stringify([...stack.state.values()]).includes(TEST_SECRET));

@@ -86,7 +86,7 @@ export async function runProgram(opts: {
         call: async (args) => args.inputs,
     }, PROJECT, "test", opts.preview ?? false);
     pulumi.runtime.setAllConfig(
-        Object.fromEntries(Object.entries(opts.config).map(([k, v]) => [qualify(k), v])),
+        Object.fromEntries(Object.entries({ "aws:region": "us-east-1", ...opts.config }).map(([k, v]) => [qualify(k), v])),
         (opts.secretKeys ?? []).map(qualify),
     );
     for (const id of Object.keys(require.cache)) {
@@ -99,6 +99,8 @@ export async function runProgram(opts: {
     for (const [k, v] of Object.entries(program)) {
         outputs[k] = await Promise.race([settle(v), failed]);
     }
+    // Resources no export depends on (association, pruner, command) register later: drain them.
+    await Promise.race([pulumi.runtime.disconnect(), failed]);
     return {
         resources,
         outputs,

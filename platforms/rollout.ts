@@ -1,0 +1,206 @@
+/**
+ * Rollout and upkeep of the Distributor package, as pure data and functions: sharing, tags,
+ * State Manager association and Run Command targets, and which old versions to delete.
+ *
+ * Sources: SSM `ModifyDocumentPermission` (≤ 20 account ids per call), the
+ * `AWS-ConfigureAWSPackage` document's parameters (action, installationType, name, version),
+ * SSM `Target` (`tag:<key>` or `InstanceIds`), S3 object tagging (≤ 10 tags per object),
+ * and the Distributor quota of 25 versions per package.
+ */
+import { MAX_PACKAGE_VERSIONS, MAX_SHARE_ACCOUNTS } from "./distributor";
+
+/** Which managed instances to install on: those with a tag, or all of them. */
+export type InstanceTargets = { readonly tagKey: string; readonly tagValues: readonly string[] } | "all";
+
+/** How AWS-ConfigureAWSPackage replaces an installed version. */
+export type InstallationType = "Uninstall and reinstall" | "In-place update";
+
+/** The `association` stack config: a State Manager association that keeps the package installed. */
+export interface AssociationSettings {
+    /** `cron(...)` or `rate(...)`, e.g. `rate(1 day)`. Default `rate(1 day)`. */
+    readonly scheduleExpression: string;
+    readonly targets: InstanceTargets;
+    /** Default `Uninstall and reinstall`. */
+    readonly installationType: InstallationType;
+    /** e.g. `10%` or `5`. Default `10%`. */
+    readonly maxConcurrency: string;
+    /** e.g. `5%` or `1`. Default `5%`. */
+    readonly maxErrors: string;
+    /** CRITICAL | HIGH | MEDIUM | LOW | UNSPECIFIED. Default `HIGH`. */
+    readonly complianceSeverity: string;
+}
+
+/** The `installOnPublish` stack config: one Run Command after each publish. */
+export interface InstallOnPublishSettings {
+    readonly targets: InstanceTargets;
+    readonly installationType: InstallationType;
+}
+
+/** An SSM target as the API takes it. */
+export interface SsmTarget {
+    readonly key: string;
+    readonly values: string[];
+}
+
+/** At most this many tags: S3 objects take 10, the tightest limit among the tagged resources. */
+export const MAX_TAGS = 10;
+
+const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"];
+const INSTALLATION_TYPES: readonly InstallationType[] = ["Uninstall and reinstall", "In-place update"];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Validates `shareWithAccounts`: distinct 12-digit AWS account ids, at most {@link MAX_SHARE_ACCOUNTS}.
+ * @throws Error naming the offending value.
+ */
+export function parseShareAccounts(value: unknown): string[] {
+    if (!Array.isArray(value)) {
+        throw new Error("must be a list of 12-digit AWS account ids");
+    }
+    const bad = value.filter((v) => typeof v !== "string" || !/^[0-9]{12}$/.test(v));
+    if (bad.length > 0) {
+        throw new Error(`has values that are not 12-digit AWS account ids: ${bad.map((b) => JSON.stringify(b)).join(", ")}`);
+    }
+    const ids = [...new Set(value as string[])];
+    if (ids.length > MAX_SHARE_ACCOUNTS) {
+        throw new Error(`lists ${ids.length} accounts; a package can be shared with at most ${MAX_SHARE_ACCOUNTS} per ModifyDocumentPermission call`);
+    }
+    return ids;
+}
+
+/**
+ * Validates `tags`: a map of at most {@link MAX_TAGS} string values, keys 1–128 characters,
+ * values up to 256, no `aws:` prefix.
+ * @throws Error naming the offending tag.
+ */
+export function parseTags(value: unknown): Record<string, string> {
+    if (!isRecord(value)) {
+        throw new Error("must be a map of tag names to string values");
+    }
+    const entries = Object.entries(value);
+    if (entries.length > MAX_TAGS) {
+        throw new Error(`has ${entries.length} tags; S3 objects take at most ${MAX_TAGS}`);
+    }
+    for (const [k, v] of entries) {
+        if (k.length < 1 || k.length > 128 || k.toLowerCase().startsWith("aws:")) {
+            throw new Error(`tag '${k}': keys are 1 to 128 characters and must not start with 'aws:'`);
+        }
+        if (typeof v !== "string" || v.length > 256) {
+            throw new Error(`tag '${k}': the value must be a string of at most 256 characters`);
+        }
+    }
+    return Object.fromEntries(entries) as Record<string, string>;
+}
+
+function parseTargets(value: unknown, where: string): InstanceTargets {
+    if (value === "all") {
+        return "all";
+    }
+    if (isRecord(value) && typeof value.tagKey === "string" && value.tagKey !== "" && Array.isArray(value.tagValues)
+        && value.tagValues.length > 0 && value.tagValues.every((v) => typeof v === "string" && v !== "")) {
+        return { tagKey: value.tagKey, tagValues: value.tagValues as string[] };
+    }
+    throw new Error(`${where}.targets must be "all" or {"tagKey": "...", "tagValues": ["..."]}`);
+}
+
+function parseInstallationType(value: unknown, where: string): InstallationType {
+    if (value === undefined) {
+        return "Uninstall and reinstall";
+    }
+    if (!INSTALLATION_TYPES.includes(value as InstallationType)) {
+        throw new Error(`${where}.installationType must be ${INSTALLATION_TYPES.map((t) => `'${t}'`).join(" or ")}`);
+    }
+    return value as InstallationType;
+}
+
+function optionalString(obj: Record<string, unknown>, key: string, fallback: string, pattern: RegExp, where: string): string {
+    const v = obj[key] ?? fallback;
+    if (typeof v !== "string" || !pattern.test(v)) {
+        throw new Error(`${where}.${key} '${String(v)}' is not valid`);
+    }
+    return v;
+}
+
+/**
+ * Validates the `association` config object.
+ * @throws Error naming the offending field.
+ */
+export function parseAssociation(value: unknown): AssociationSettings {
+    const where = "association";
+    if (!isRecord(value)) {
+        throw new Error("must be an object with targets and optional scheduleExpression, installationType, maxConcurrency, maxErrors, complianceSeverity");
+    }
+    return {
+        scheduleExpression: optionalString(value, "scheduleExpression", "rate(1 day)", /^(cron|rate)\(.+\)$/, where),
+        targets: parseTargets(value.targets, where),
+        installationType: parseInstallationType(value.installationType, where),
+        maxConcurrency: optionalString(value, "maxConcurrency", "10%", /^([1-9][0-9]*|[1-9][0-9]?%|100%)$/, where),
+        maxErrors: optionalString(value, "maxErrors", "5%", /^([0-9]+|[0-9][0-9]?%|100%)$/, where),
+        complianceSeverity: optionalString(value, "complianceSeverity", "HIGH", new RegExp(`^(${SEVERITIES.join("|")})$`), where),
+    };
+}
+
+/**
+ * Validates the `installOnPublish` config object.
+ * @throws Error naming the offending field.
+ */
+export function parseInstallOnPublish(value: unknown): InstallOnPublishSettings {
+    if (!isRecord(value)) {
+        throw new Error("must be an object with targets and optional installationType");
+    }
+    return { targets: parseTargets(value.targets, "installOnPublish"), installationType: parseInstallationType(value.installationType, "installOnPublish") };
+}
+
+/** SSM targets for `targets`: `tag:<key>` with the values, or every managed instance. */
+export function ssmTargets(targets: InstanceTargets): SsmTarget[] {
+    return targets === "all" ? [{ key: "InstanceIds", values: ["*"] }] : [{ key: `tag:${targets.tagKey}`, values: [...targets.tagValues] }];
+}
+
+/** AWS-ConfigureAWSPackage parameters that install `version` of `packageName`. */
+export function configurePackageParameters(packageName: string, version: string, installationType: InstallationType): Record<string, string> {
+    return { action: "Install", installationType, name: packageName, version };
+}
+
+/**
+ * The `aws ssm send-command --cli-input-json` document for a one-time install: passed through an
+ * environment variable, so nothing of it is ever parsed by a shell.
+ */
+export function sendCommandInput(packageName: string, version: string, settings: InstallOnPublishSettings): string {
+    const parameters = Object.fromEntries(Object.entries(configurePackageParameters(packageName, version, settings.installationType)).map(([k, v]) => [k, [v]]));
+    return JSON.stringify({
+        DocumentName: "AWS-ConfigureAWSPackage",
+        Targets: ssmTargets(settings.targets).map((t) => ({ Key: t.key, Values: t.values })),
+        Parameters: parameters,
+        Comment: `Install ${packageName} ${version}`.slice(0, 100),
+    });
+}
+
+/** One version of a Distributor package, as `ListDocumentVersions` reports it. */
+export interface PackageVersion {
+    /** The document version number, as a string ("1", "2", ...). */
+    readonly documentVersion: string;
+    readonly versionName?: string;
+    readonly isDefault: boolean;
+}
+
+/**
+ * The versions to delete so that at most `keep` remain: the oldest (lowest document version)
+ * first, never the default version.
+ * @throws Error when `keep` is not between 1 and {@link MAX_PACKAGE_VERSIONS}.
+ */
+export function versionsToPrune(versions: readonly PackageVersion[], keep: number): PackageVersion[] {
+    if (!Number.isInteger(keep) || keep < 1 || keep > MAX_PACKAGE_VERSIONS) {
+        throw new Error(`keepVersions must be a whole number from 1 to ${MAX_PACKAGE_VERSIONS}, got ${keep}`);
+    }
+    const excess = versions.length - keep;
+    if (excess <= 0) {
+        return [];
+    }
+    return [...versions]
+        .filter((v) => !v.isDefault)
+        .sort((a, b) => Number(a.documentVersion) - Number(b.documentVersion))
+        .slice(0, excess);
+}
