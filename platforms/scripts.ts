@@ -47,15 +47,39 @@ installed_evr() {
 }
 `;
 
+/**
+ * Installs from the installer unless its version is installed already (so a reinstall succeeds),
+ * then verifies. `name`/`version` are shell variable names; `installed` a shell function printing
+ * the installed version (empty when absent); `install` the indented install commands.
+ */
+function applyBlock(name: string, version: string, versionOf: string, installed: string, install: string): string {
+    return `${version}=$(${versionOf})
+if [ "$(${installed})" = "$${version}" ]; then
+  log "$${name} $${version} is already installed"
+else
+  log "installing $${name} $${version} from $INSTALLER"
+${install}  [ "$(${installed})" = "$${version}" ] || fail "$${name} $${version} is not installed after the install"
+  log "installed $${name} $${version}"
+fi
+`;
+}
+
+/** Removes the package unless it is absent already (so uninstalling twice succeeds), then verifies. */
+function removeBlock(name: string, installed: string, remove: string): string {
+    return `if [ -z "$(${installed})" ]; then
+  log "$${name} is not installed; nothing to remove"
+  exit 0
+fi
+log "removing $${name}"
+${remove}[ -z "$(${installed})" ] || fail "$${name} is still installed after the removal"
+log "removed $${name}"
+`;
+}
+
 // dnf/yum/zypper resolve dependencies and upgrade in place; plain rpm -U is the last resort
 // (never rpm -i, which fails when any version is installed). zypper skips the GPG check of the
 // local file: Distributor has already verified the zip's sha256.
-const RPM_APPLY = `RPM_EVR=$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "./$INSTALLER")
-if [ "$(installed_evr)" = "$RPM_EVR" ]; then
-  log "$RPM_NAME $RPM_EVR is already installed"
-else
-  log "installing $RPM_NAME $RPM_EVR from $INSTALLER"
-  if have dnf; then
+const RPM_APPLY = applyBlock("RPM_NAME", "RPM_EVR", `rpm -qp --qf '%{VERSION}-%{RELEASE}' "./$INSTALLER"`, "installed_evr", `  if have dnf; then
     dnf install -y "./$INSTALLER"
   elif have yum; then
     yum install -y "./$INSTALLER"
@@ -64,17 +88,9 @@ else
   else
     rpm -Uvh "./$INSTALLER"
   fi
-  [ "$(installed_evr)" = "$RPM_EVR" ] || fail "$RPM_NAME $RPM_EVR is not installed after the install"
-  log "installed $RPM_NAME $RPM_EVR"
-fi
-`;
+`);
 
-const RPM_REMOVE = `if [ -z "$(installed_evr)" ]; then
-  log "$RPM_NAME is not installed; nothing to remove"
-  exit 0
-fi
-log "removing $RPM_NAME"
-if have dnf; then
+const RPM_REMOVE = removeBlock("RPM_NAME", "installed_evr", `if have dnf; then
   dnf remove -y "$RPM_NAME"
 elif have yum; then
   yum remove -y "$RPM_NAME"
@@ -83,9 +99,7 @@ elif have zypper; then
 else
   rpm -e "$RPM_NAME"
 fi
-[ -z "$(installed_evr)" ] || fail "$RPM_NAME is still installed after the removal"
-log "removed $RPM_NAME"
-`;
+`);
 
 const DEB_IDENTITY = `export DEBIAN_FRONTEND=noninteractive
 DEB_NAME=$(dpkg-deb -f "./$INSTALLER" Package)
@@ -96,26 +110,10 @@ installed_version() {
 `;
 
 // apt-get resolves the .deb's dependencies (dpkg -i does not); a local path must start with ./
-const DEB_APPLY = `DEB_VERSION=$(dpkg-deb -f "./$INSTALLER" Version)
-if [ "$(installed_version)" = "$DEB_VERSION" ]; then
-  log "$DEB_NAME $DEB_VERSION is already installed"
-else
-  log "installing $DEB_NAME $DEB_VERSION from $INSTALLER"
-  apt-get install -y --allow-downgrades "./$INSTALLER"
-  [ "$(installed_version)" = "$DEB_VERSION" ] || fail "$DEB_NAME $DEB_VERSION is not installed after the install"
-  log "installed $DEB_NAME $DEB_VERSION"
-fi
-`;
+const DEB_APPLY = applyBlock("DEB_NAME", "DEB_VERSION", `dpkg-deb -f "./$INSTALLER" Version`, "installed_version",
+    `  apt-get install -y --allow-downgrades "./$INSTALLER"\n`);
 
-const DEB_REMOVE = `if [ -z "$(installed_version)" ]; then
-  log "$DEB_NAME is not installed; nothing to remove"
-  exit 0
-fi
-log "purging $DEB_NAME"
-apt-get purge -y "$DEB_NAME"
-[ -z "$(installed_version)" ] || fail "$DEB_NAME is still installed after the purge"
-log "removed $DEB_NAME"
-`;
+const DEB_REMOVE = removeBlock("DEB_NAME", "installed_version", `apt-get purge -y "$DEB_NAME"\n`);
 
 /** Windows Installer exit codes (msiexec): success with a reboot pending. */
 const MSI_REBOOT_CODES = [3010, 1641];

@@ -12,6 +12,22 @@ export type Props = Record<string, unknown>;
 
 const HOST = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "dynamic-provider", "index.js");
 
+interface ChangeRequest {
+    setId(id: string): void;
+    setUrn(urn: string): void;
+    setOlds(s: Struct): void;
+    setNews(s: Struct): void;
+}
+
+/** Fills the id, urn, old state and new inputs shared by Diff and Update requests. */
+function withChange<R extends ChangeRequest>(req: R, id: string, urn: string, olds: Props, news: Props): R {
+    req.setId(id);
+    req.setUrn(urn);
+    req.setOlds(Struct.fromJavaScript(olds as never));
+    req.setNews(Struct.fromJavaScript(news as never));
+    return req;
+}
+
 /** Everything the host printed on stderr (checked for leaked secrets). */
 export class ProviderHost {
     stderr = "";
@@ -75,11 +91,7 @@ export class ProviderHost {
 
     /** The engine's view of the diff: DIFF_SOME / DIFF_NONE. */
     async diff(id: string, urn: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[] }> {
-        const req = new provproto.DiffRequest();
-        req.setId(id);
-        req.setUrn(urn);
-        req.setOlds(Struct.fromJavaScript(olds as never));
-        req.setNews(Struct.fromJavaScript(news as never));
+        const req = withChange(new provproto.DiffRequest(), id, urn, olds, news);
         const res = await this.call<provproto.DiffRequest, provproto.DiffResponse>(this.client.diff, req);
         return { changes: res.getChanges() === provproto.DiffResponse.DiffChanges.DIFF_SOME, replaces: res.getReplacesList() };
     }
@@ -93,11 +105,7 @@ export class ProviderHost {
     }
 
     async update(id: string, urn: string, olds: Props, news: Props): Promise<Props> {
-        const req = new provproto.UpdateRequest();
-        req.setId(id);
-        req.setUrn(urn);
-        req.setOlds(Struct.fromJavaScript(olds as never));
-        req.setNews(Struct.fromJavaScript(news as never));
+        const req = withChange(new provproto.UpdateRequest(), id, urn, olds, news);
         const res = await this.call<provproto.UpdateRequest, provproto.UpdateResponse>(this.client.update, req);
         return res.getProperties()!.toJavaScript() as Props;
     }
