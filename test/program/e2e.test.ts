@@ -146,6 +146,19 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
         assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
     });
 
+    it("works with the key file JSON as a secret apiKey, which reaches only the provider's configure", async () => {
+        const other = TestStack.create(api, "e2e-secret");
+        try {
+            const run = await other.up({ apiKey: JSON.stringify(api.apiKey()) }, ["apiKey"]);
+            assert.strictEqual(run.outputs.agentVersion, "5.14.2.21");
+            assert.ok(!JSON.stringify(run.resources).includes(TEST_SECRET));
+            assert.ok(!JSON.stringify(run.outputs).includes(TEST_SECRET));
+            assert.ok(!other.hostLog.includes(TEST_SECRET));
+        } finally {
+            other.remove();
+        }
+    });
+
     it("never lets the API secret into inputs, state, outputs or the host's log", () => {
         assert.ok(!JSON.stringify(first.resources).includes(TEST_SECRET));
         assert.ok(!JSON.stringify([...stack.state.values()]).includes(TEST_SECRET));

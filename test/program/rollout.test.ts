@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ARTIFACT_TYPE, runProgram } from "../support/program";
+import { runProgram } from "../support/program";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-rollout-"));
 const keyFile = path.join(tmp, "key.json");
@@ -88,15 +88,6 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         assert.deepStrictEqual(input.Targets, [{ Key: "tag:Name", Values: [hostile] }]);
         assert.deepStrictEqual(input.Parameters, { action: ["Install"], installationType: ["Uninstall and reinstall"], name: ["UptycsAgent"], version: [doc.inputs.versionName] });
         assert.deepStrictEqual(cmd.inputs.triggers, [doc.inputs.versionName]);
-    });
-
-    it("install on publish never runs in preview (the command is created only by an update)", async () => {
-        const run = await runProgram({ config: { ...base, installOnPublish: JSON.stringify({ targets: "all" }) }, artifacts, preview: true });
-        // In preview the engine only plans the Command; its create string runs on `up`. The version it
-        // would install is unknown until the document exists.
-        const cmd = run.one("command:local:Command");
-        assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
-        assert.ok(cmd);
     });
 
     const bad: [string, Record<string, string>, RegExp][] = [

@@ -43,7 +43,8 @@ export class TestStack {
 
     /** Runs `pulumi up` with `config` (plus the key file and build folder) and returns the run. */
     async up(config: Record<string, string> = {}, secretKeys: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
-        const full = { apiKeyFile: this.keyFile, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config };
+        const credentials: Record<string, string> = "apiKey" in config ? {} : { apiKeyFile: this.keyFile };
+        const full = { ...credentials, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config };
         const host = await ProviderHost.start(ROOT, env);
         this.lastChanged = [];
         // Like the engine, a failed run still lets the operations in flight finish.

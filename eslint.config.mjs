@@ -1,0 +1,20 @@
+// ESLint: typescript-eslint's recommended rules and Pulumi's (no Output in template literals).
+import pulumi from "@pulumi/eslint-plugin";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/", "bin/", "build/", "eslint.config.mjs"] },
+    ...tseslint.configs.recommended,
+    {
+        plugins: { "@pulumi": pulumi },
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        rules: {
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+            "@typescript-eslint/no-explicit-any": "error",
+            // Provider code requires node modules inside functions: the closure serializer captures
+            // them as require("name") there, and only there.
+            "@typescript-eslint/no-require-imports": "off",
+        },
+    },
+);
