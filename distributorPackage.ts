@@ -16,7 +16,7 @@ import { buildManifest, manifestJson, PackageZip } from "./platforms/manifest";
 import { AgentMappingEntry, versionKey } from "./platforms/mapping";
 import { configurePackageParameters, sendCommandInput, ssmTargets } from "./platforms/rollout";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
-import { DistributorVersionPruner } from "./providers/versionPruner";
+import { DistributorVersionPruner, PackageVersionName } from "./providers/packageVersions";
 
 /** The S3 prefix (folder) that holds the zips and the manifest: the document's SourceUrl. */
 export const S3_PREFIX = "uptycs";
@@ -91,7 +91,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         }, { parent: this }));
 
         const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256])));
-        const manifest = zipFacts.apply((facts) => {
+        const contentManifest = zipFacts.apply((facts) => {
             const versions = [...new Set(facts.map(([v]) => v))];
             if (versions.length !== 1) {
                 throw new pulumi.ResourceError(`the artifacts resolved different agent versions (${versions.join(", ")}); run again`, this);
@@ -103,6 +103,14 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
                 throw new pulumi.ResourceError((e as Error).message, this);
             }
         });
+        // Content published before and replaced since (a sensor-only switch flipped back) cannot
+        // reuse its VersionName: the package's history decides the final name.
+        const versionName = new PackageVersionName(`${name}-version`, {
+            packageName: cfg.packageName,
+            contentVersion: contentManifest.version,
+            region: cfg.region,
+        }, { parent: this }).versionName;
+        const manifest = pulumi.all([contentManifest, versionName]).apply(([m, version]) => ({ ...m, version }));
         this.manifest = manifest.apply(manifestJson);
 
         const manifestObject = new aws.s3.BucketObjectv2(`${name}-manifest`, {

@@ -7,7 +7,7 @@
  * SSM `Target` (`tag:<key>` or `InstanceIds`), S3 object tagging (≤ 10 tags per object),
  * and the Distributor quota of 25 versions per package.
  */
-import { MAX_PACKAGE_VERSIONS, MAX_SHARE_ACCOUNTS } from "./distributor";
+import { MAX_PACKAGE_VERSIONS, MAX_SHARE_ACCOUNTS, VERSION_NAME_PATTERN } from "./distributor";
 
 /** Which managed instances to install on: those with a tag, or all of them. */
 export type InstanceTargets = { readonly tagKey: string; readonly tagValues: readonly string[] } | "all";
@@ -203,4 +203,30 @@ export function versionsToPrune(versions: readonly PackageVersion[], keep: numbe
         .filter((v) => !v.isDefault)
         .sort((a, b) => Number(a.documentVersion) - Number(b.documentVersion))
         .slice(0, excess);
+}
+
+/**
+ * The VersionName to publish content whose content-derived version is `contentVersion`, given the
+ * package's existing versions. A VersionName can never be reused in a document
+ * (DuplicateDocumentVersionName), so content published before and replaced since (a sensor-only
+ * switch flipped back) is renamed:
+ * - the default version already is this content (`contentVersion` or a `-r<n>` of it): its name;
+ * - `contentVersion` is not among the versions: `contentVersion`;
+ * - otherwise `<contentVersion>-r<n>`, `n` the document version number this publish will get
+ *   (one above the highest): SSM never reuses document version numbers, so neither is the name.
+ * @throws Error when the name would break the VersionName pattern.
+ */
+export function chooseVersionName(contentVersion: string, versions: readonly PackageVersion[]): string {
+    const current = versions.find((v) => v.isDefault)?.versionName;
+    const revision = new RegExp(`^${contentVersion.replace(/\./g, "\\.")}-r[0-9]+$`);
+    let name = contentVersion;
+    if (current !== undefined && (current === contentVersion || revision.test(current))) {
+        name = current;
+    } else if (versions.some((v) => v.versionName === contentVersion)) {
+        name = `${contentVersion}-r${Math.max(0, ...versions.map((v) => Number(v.documentVersion))) + 1}`;
+    }
+    if (!VERSION_NAME_PATTERN.test(name)) {
+        throw new Error(`the document VersionName '${name}' does not match ${VERSION_NAME_PATTERN}`);
+    }
+    return name;
 }

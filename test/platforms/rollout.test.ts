@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { parseAssociation, sendCommandInput, ssmTargets, versionsToPrune } from "../../platforms/rollout";
+import { chooseVersionName, parseAssociation, sendCommandInput, ssmTargets, versionsToPrune } from "../../platforms/rollout";
 
 describe("platforms/rollout", () => {
     it("versionsToPrune keeps the newest, never the default, and rejects a keep outside 1..25", () => {
@@ -27,5 +27,19 @@ describe("platforms/rollout", () => {
         assert.deepStrictEqual(input.Parameters.version, ["5.14.2.21-abcd1234"]);
         assert.deepStrictEqual(input.Parameters.installationType, ["In-place update"]);
         assert.ok(input.Comment.length <= 100);
+    });
+
+    it("chooseVersionName never reuses a VersionName and keeps the current one for unchanged content", () => {
+        const v = (n: number, name: string, isDefault = false) => ({ documentVersion: String(n), versionName: name, isDefault });
+        const A = "5.14.2.21-aaaa1111";
+        const B = "5.14.2.21-bbbb2222";
+        assert.strictEqual(chooseVersionName(A, []), A, "first publish");
+        assert.strictEqual(chooseVersionName(A, [v(1, A, true)]), A, "unchanged");
+        assert.strictEqual(chooseVersionName(B, [v(1, A, true)]), B, "new content");
+        assert.strictEqual(chooseVersionName(A, [v(1, A), v(2, B, true)]), `${A}-r3`, "flip back: named after the document version it becomes");
+        assert.strictEqual(chooseVersionName(A, [v(1, A), v(2, B), v(3, `${A}-r3`, true)]), `${A}-r3`, "flip back, unchanged since");
+        assert.strictEqual(chooseVersionName(A, [v(1, A), v(3, `${A}-r3`), v(4, B, true)]), `${A}-r5`, "flip back twice");
+        assert.strictEqual(chooseVersionName(A, [v(7, A), v(9, B, true)]), `${A}-r10`, "numbers past pruned versions");
+        assert.throws(() => chooseVersionName("9".repeat(130), []), /does not match/);
     });
 });

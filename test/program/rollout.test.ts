@@ -19,6 +19,7 @@ const artifacts = async (args: pulumi.runtime.MockResourceArgs): Promise<{ id: s
 
 const DOC = "aws:ssm/document:Document";
 const PRUNER = "pulumi-nodejs:dynamic/uptycs:DistributorVersionPruner";
+const VERSION_NAME = "pulumi-nodejs:dynamic/uptycs:PackageVersionName";
 
 describe("rollout, sharing, tags and version pruning (under mocks)", function () {
     it("defaults: no sharing, no association, no install command, no tags; a pruner keeping 20 versions in the stack's region", async () => {
@@ -34,6 +35,16 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         assert.strictEqual(pruner.inputs.packageName, "UptycsAgent");
         assert.strictEqual(pruner.inputs.documentVersion, doc.inputs.versionName);
         assert.match(pruner.inputs.__provider as string, /require\("@aws-sdk\/client-ssm"\)/);
+    });
+
+    it("the document's VersionName comes from the package's history, and the manifest carries it", async () => {
+        const run = await runProgram({ config: base, artifacts });
+        const resolver = run.one(VERSION_NAME);
+        assert.match(resolver.inputs.contentVersion as string, /^5\.14\.2\.21-[0-9a-f]{8}$/);
+        assert.strictEqual(resolver.inputs.packageName, "UptycsAgent");
+        const doc = run.one(DOC);
+        assert.strictEqual(doc.inputs.versionName, resolver.state.versionName);
+        assert.strictEqual(JSON.parse(doc.inputs.content as string).version, resolver.state.versionName);
     });
 
     it("tags every taggable resource", async () => {

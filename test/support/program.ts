@@ -38,6 +38,9 @@ function awsState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
             return { bucket: `${args.name}-0a1b2c3` };
         case "aws:ssm/document:Document":
             return { defaultVersion: "1", latestVersion: "1" };
+        case "pulumi-nodejs:dynamic/uptycs:PackageVersionName":
+            // A first publish: no history, the content-derived name (history cases: providers/packageVersions tests).
+            return { versionName: args.inputs.contentVersion };
         default:
             return {};
     }

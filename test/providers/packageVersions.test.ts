@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { DeleteDocumentCommand, ListDocumentVersionsCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { pruneVersions, versionPrunerProvider } from "../../providers/versionPruner";
+import { pruneVersions, versionNameProvider, versionPrunerProvider } from "../../providers/packageVersions";
 
 const ssm = mockClient(SSMClient);
 
@@ -22,7 +22,7 @@ const deleted = (): string[] => ssm.commandCalls(DeleteDocumentCommand).map((c) 
 
 const props = { packageName: "UptycsAgent", documentVersion: "5.14.2.25-abcd0000", keepVersions: 20, region: "eu-west-1" };
 
-describe("providers/versionPruner (recorded SSM calls)", () => {
+describe("providers/packageVersions (recorded SSM calls)", () => {
     beforeEach(() => ssm.reset());
 
     it("at the quota of 25, deletes the 5 oldest by VersionName and keeps the newest 20", async () => {
@@ -73,5 +73,23 @@ describe("providers/versionPruner (recorded SSM calls)", () => {
         assert.strictEqual(same.changes, false);
         const next = await versionPrunerProvider.diff!(created.id, created.outs, { ...props, documentVersion: "5.15.0.1-00000000" });
         assert.deepStrictEqual([next.changes, next.replaces], [true, []]);
+    });
+
+    it("first publish: the package does not exist yet, so the content-derived name is used", async () => {
+        ssm.on(ListDocumentVersionsCommand).rejects(Object.assign(new Error("InvalidDocument: document does not exist"), { name: "InvalidDocument" }));
+        const r = await versionNameProvider.create!({ packageName: "UptycsAgent", contentVersion: "5.14.2.21-aaaa0000", region: "us-east-1" });
+        assert.strictEqual(r.outs.versionName, "5.14.2.21-aaaa0000");
+    });
+
+    it("flipping back to content published before gets a name never used: -r<the document version it becomes>", async () => {
+        listing(3, 3); // names 5.14.2.<n>-abcd0000; content 5.14.2.1-abcd0000 was published and replaced
+        const r = await versionNameProvider.update!("x", {}, { packageName: "UptycsAgent", contentVersion: "5.14.2.1-abcd0000", region: "us-east-1" });
+        assert.strictEqual(r.outs!.versionName, "5.14.2.1-abcd0000-r4");
+    });
+
+    it("other AWS errors while listing versions name the package and region", async () => {
+        ssm.on(ListDocumentVersionsCommand).rejects(new Error("ExpiredTokenException: the security token is expired"));
+        await assert.rejects(versionNameProvider.create!({ packageName: "UptycsAgent", contentVersion: "5.14.2.21-aaaa0000", region: "us-east-1" }),
+            /listing the versions of Distributor package UptycsAgent in us-east-1: ExpiredTokenException/);
     });
 });

@@ -1,14 +1,16 @@
 /**
- * `DistributorVersionPruner`: keeps a Distributor package within its quota of 25 versions.
- *
- * After each publish (its inputs carry the new document version), it lists the package's
- * versions (SSM `ListDocumentVersions`) and deletes the oldest beyond `keepVersions`, never the
- * default version (SSM `DeleteDocument` with `VersionName`). AWS credentials come from the
- * standard chain of the machine running `pulumi up`; the region from the stack's `aws:region`.
- * Runs in the serialized dynamic provider: the AWS SDK is required inside the methods.
+ * Dynamic resources that look at a Distributor package's version history (SSM
+ * `ListDocumentVersions`):
+ * - `PackageVersionName` picks the VersionName to publish, never one the package used before;
+ * - `DistributorVersionPruner` keeps the package within its quota of 25 versions: after each
+ *   publish it deletes the oldest versions beyond `keepVersions`, never the default one (SSM
+ *   `DeleteDocument` with `VersionName`).
+ * AWS credentials come from the standard chain of the machine running `pulumi up`; the region
+ * from the stack's `aws:region`. They run in serialized dynamic providers: the AWS SDK is
+ * required inside the functions.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PackageVersion, versionsToPrune } from "../platforms/rollout";
+import { chooseVersionName, PackageVersion, versionsToPrune } from "../platforms/rollout";
 
 /** Inputs of {@link DistributorVersionPruner}. */
 export interface VersionPrunerInputs {
@@ -34,6 +36,7 @@ export interface VersionPrunerOutputs {
 
 type PrunerProps = Omit<VersionPrunerOutputs, "deletedVersions">;
 
+/** The package's versions; none when the package does not exist yet (first publish). */
 async function listVersions(packageName: string, region: string): Promise<PackageVersion[]> {
     const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");
     const client = new ssm.SSMClient({ region });
@@ -45,8 +48,56 @@ async function listVersions(packageName: string, region: string): Promise<Packag
             }
         }
         return versions;
+    } catch (e) {
+        if ((e as Error).name === "InvalidDocument") {
+            return [];
+        }
+        throw new Error(`listing the versions of Distributor package ${packageName} in ${region}: ${(e as Error).message}`);
     } finally {
         client.destroy();
+    }
+}
+
+/** Inputs of {@link PackageVersionName}. */
+export interface VersionNameInputs {
+    readonly packageName: pulumi.Input<string>;
+    /** The content-derived version (manifest `version` before history is considered). */
+    readonly contentVersion: pulumi.Input<string>;
+    readonly region: pulumi.Input<string>;
+}
+
+interface VersionNameProps {
+    readonly packageName: string;
+    readonly contentVersion: string;
+    readonly region: string;
+}
+
+async function resolveVersionName(props: VersionNameProps): Promise<pulumi.dynamic.CreateResult> {
+    const versionName = chooseVersionName(props.contentVersion, await listVersions(props.packageName, props.region));
+    return { id: `${props.region}/${props.packageName}`, outs: { ...props, versionName } };
+}
+
+/** The dynamic provider of {@link PackageVersionName}: resolves on create and on new content. */
+export const versionNameProvider: pulumi.dynamic.ResourceProvider = {
+    async diff(_id: string, olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.DiffResult> {
+        const changed = (["packageName", "contentVersion", "region"] as const).some((k) => olds[k] !== news[k]);
+        return { changes: changed, replaces: [] };
+    },
+    create: resolveVersionName,
+    async update(_id: string, _olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: (await resolveVersionName(news)).outs };
+    },
+};
+
+/**
+ * The VersionName to publish: the content-derived version, or `<it>-r<n>` when the package used
+ * that name before (see `chooseVersionName`). Unchanged content keeps its name.
+ */
+export class PackageVersionName extends pulumi.dynamic.Resource {
+    public readonly versionName!: pulumi.Output<string>;
+
+    constructor(name: string, args: VersionNameInputs, opts?: pulumi.CustomResourceOptions) {
+        super(versionNameProvider, name, { ...args, versionName: undefined }, opts, "uptycs", "PackageVersionName");
     }
 }
 
