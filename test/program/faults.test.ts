@@ -149,6 +149,7 @@ describe("faults and bad input", function () {
                     const r = await run;
                     assert.strictEqual(r.byType(ARTIFACT_TYPE).length, 2);
                     assert.ok(r.outputs.documentVersion);
+                    assert.ok(!JSON.stringify([r.resources, r.outputs]).includes(TEST_SECRET), "a registered input or output holds the secret");
                     c.check?.(api, r, stack);
                 } else {
                     let error: Error = new Error("no error");
@@ -160,6 +161,7 @@ describe("faults and bad input", function () {
                     assert.ok(!error.message.includes(TEST_SECRET), "the error holds the secret");
                     // Nothing published half-way: no document, no manifest, no partial file.
                     const registered = error instanceof ProgramFailure ? error.resources : [];
+                    assert.ok(!JSON.stringify(registered).includes(TEST_SECRET), "a registered input or output holds the secret");
                     assert.deepStrictEqual(registered.filter((r) => r.type === "aws:ssm/document:Document" || r.name.endsWith("-manifest")), []);
                     assert.ok(!stack.files().some((f) => f.includes(".part-")), stack.files().join(", "));
                 }

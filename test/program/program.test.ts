@@ -98,6 +98,8 @@ describe("program under mocks", function () {
     it("local installer source needs no credentials and passes the folder", async () => {
         const run = await runProgram({ config: { installerSource: "local", installerDir: tmp, agentVersion: "5.7.0.25" }, artifacts: fakeArtifacts });
         assert.ok(run.byType(ARTIFACT_TYPE).every((a) => a.inputs.installerSource === "local" && a.inputs.installerDir === tmp));
+        const api = await runProgram({ config: { apiKeyFile: keyFile, installerDir: tmp }, artifacts: fakeArtifacts });
+        assert.ok(api.byType(ARTIFACT_TYPE).every((a) => a.inputs.installerDir === ""), "api mode ignores installerDir");
     });
 
     it("accepts the key file JSON as a secret apiKey and never registers it anywhere", async () => {
