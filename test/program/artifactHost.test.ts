@@ -29,7 +29,10 @@ describe("UptycsAgentArtifact through the dynamic-provider host", function () {
             artifacts: async (args) => ({ id: "x", state: { ...args.inputs, version: "0", zipFileName: "x", zipPath: "x", zipSha256: "0".repeat(64) } }),
         });
         inputs = run.byType(ARTIFACT_TYPE).find((r) => r.name === "UPT_PRO_UBUNTU_ARM64")!.inputs as Props;
-        assert.match(inputs.__provider as string, /^exports\.handler = /);
+        const closure = inputs.__provider as string;
+        assert.match(closure, /^exports\.handler = /);
+        // Runs in plain node: only node_modules and builtins may be required, never local paths.
+        assert.deepStrictEqual(closure.match(/require\("\.{1,2}\/[^"]*"\)|__dirname|__filename/g), null);
         host = await ProviderHost.start(ROOT);
         await host.configure({ "uptycs-distributor:apiKeyFile": keyFile, "uptycs-distributor:requestBackoff": "0.01" });
     });

@@ -1,0 +1,63 @@
+// The shipped project and stack files: every key is one the program reads, and each example
+// stack's config runs the program (its secret replaced by a test key file).
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { ROOT } from "../support/e2e";
+import { ARTIFACT_TYPE, runProgram } from "../support/program";
+
+type Yaml = Record<string, unknown>;
+const load = (file: string): Yaml => yaml.load(fs.readFileSync(path.join(ROOT, file), "utf8")) as Yaml;
+const OBJECT_KEYS = ["tags", "association", "installOnPublish"]; // set with --path, not declarable in Pulumi.yaml
+const configTs = fs.readFileSync(path.join(ROOT, "config.ts"), "utf8") + fs.readFileSync(path.join(ROOT, "providers", "uptycsAgentArtifact.ts"), "utf8");
+
+describe("Pulumi.yaml and the example stack files", () => {
+    const project = load("Pulumi.yaml");
+    const declared = Object.keys(project.config as Yaml);
+
+    it("the project is uptycs-distributor on the nodejs runtime with TypeScript", () => {
+        assert.strictEqual(project.name, "uptycs-distributor");
+        assert.deepStrictEqual(project.runtime, { name: "nodejs", options: { typescript: true } });
+    });
+
+    it("every declared key has a type and a description, and the program reads it", () => {
+        for (const key of declared) {
+            const spec = (project.config as Record<string, Yaml>)[key];
+            assert.ok(spec.type && spec.description, key);
+            assert.ok(configTs.includes(`"${key}"`) || configTs.includes(`:${key}"`), `${key} is declared but never read`);
+        }
+    });
+
+    for (const stackFile of fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+        it(`${stackFile}: only known keys, and the program accepts its config`, async () => {
+            const config = (load(stackFile).config ?? {}) as Yaml;
+            const flat: Record<string, string> = {};
+            for (const [k, v] of Object.entries(config)) {
+                const [ns, key] = k.split(":");
+                assert.ok(ns === "aws" || (ns === "uptycs-distributor" && (declared.includes(key) || OBJECT_KEYS.includes(key))), `unknown key ${k}`);
+                flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+            }
+            const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-stack-"));
+            const keyJson = JSON.stringify({ customerId: "c", key: "k", secret: "s", domain: "t", domainSuffix: ".uptycs.io" });
+            const secretKeys: string[] = [];
+            if ("uptycs-distributor:apiKey" in config) {
+                flat["uptycs-distributor:apiKey"] = keyJson;
+                secretKeys.push("uptycs-distributor:apiKey");
+            }
+            if ("uptycs-distributor:apiKeyFile" in config) {
+                flat["uptycs-distributor:apiKeyFile"] = path.join(tmp, "key.json");
+                fs.writeFileSync(flat["uptycs-distributor:apiKeyFile"], keyJson);
+            }
+            const run = await runProgram({
+                config: flat,
+                secretKeys,
+                artifacts: async (args: pulumi.runtime.MockResourceArgs) => ({ id: "a", state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${(args.inputs.entry as { dir: string }).dir}.zip`, zipPath: "z.zip", zipSha256: "a".repeat(64) } }),
+            });
+            assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
+            fs.rmSync(tmp, { recursive: true, force: true });
+        });
+    }
+});
