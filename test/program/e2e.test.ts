@@ -90,6 +90,18 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
         assert.match(manifest.description, /Uptycs Protect/);
     });
 
+    it("zips are byte-identical when built again elsewhere, in another time zone", async () => {
+        const other = TestStack.create(api, "e2e-tz");
+        try {
+            const run = await other.up({}, [], { TZ: "Pacific/Kiritimati" });
+            const shas = (r: ProgramRun): string[] => r.byType(ARTIFACT_TYPE).map((a) => `${a.name}:${a.state.zipSha256}`).sort();
+            assert.deepStrictEqual(shas(run), shas(first));
+            assert.strictEqual(run.outputs.documentVersion, first.outputs.documentVersion);
+        } finally {
+            other.remove();
+        }
+    });
+
     it("a second run with the same config changes nothing and downloads nothing", async () => {
         const before = api.downloads();
         const second = await stack.up();
