@@ -12,29 +12,29 @@
 import * as pulumi from "@pulumi/pulumi";
 import { chooseVersionName, PackageVersion, versionsToPrune } from "../platforms/rollout";
 
-/** Inputs of {@link DistributorVersionPruner}. */
-export interface VersionPrunerInputs {
+/** The resource inputs for resolved properties `T`. */
+type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
+
+/** What {@link DistributorVersionPruner} is given. */
+interface PrunerProps {
     /** The Distributor package (SSM document) name. */
-    readonly packageName: pulumi.Input<string>;
+    readonly packageName: string;
     /** The version just published; a new one triggers a prune. */
-    readonly documentVersion: pulumi.Input<string>;
+    readonly documentVersion: string;
     /** How many versions to keep, 1 to 25. */
-    readonly keepVersions: pulumi.Input<number>;
+    readonly keepVersions: number;
     /** AWS region of the package. */
-    readonly region: pulumi.Input<string>;
+    readonly region: string;
 }
 
+/** Inputs of {@link DistributorVersionPruner}. */
+export type VersionPrunerInputs = InputsOf<PrunerProps>;
+
 /** Outputs (and state) of {@link DistributorVersionPruner}. */
-export interface VersionPrunerOutputs {
-    readonly packageName: string;
-    readonly documentVersion: string;
-    readonly keepVersions: number;
-    readonly region: string;
+export interface VersionPrunerOutputs extends PrunerProps {
     /** Version names deleted by the last prune. */
     readonly deletedVersions: string[];
 }
-
-type PrunerProps = Omit<VersionPrunerOutputs, "deletedVersions">;
 
 /** The package's versions; none when the package does not exist yet (first publish). */
 async function listVersions(packageName: string, region: string): Promise<PackageVersion[]> {
@@ -58,19 +58,18 @@ async function listVersions(packageName: string, region: string): Promise<Packag
     }
 }
 
-/** Inputs of {@link PackageVersionName}. */
-export interface VersionNameInputs {
-    readonly packageName: pulumi.Input<string>;
-    /** The content-derived version (manifest `version` before history is considered). */
-    readonly contentVersion: pulumi.Input<string>;
-    readonly region: pulumi.Input<string>;
-}
-
+/** What {@link PackageVersionName} is given. */
 interface VersionNameProps {
+    /** The Distributor package (SSM document) name. */
     readonly packageName: string;
+    /** The content-derived version (manifest `version` before history is considered). */
     readonly contentVersion: string;
+    /** AWS region of the package. */
     readonly region: string;
 }
+
+/** Inputs of {@link PackageVersionName}. */
+export type VersionNameInputs = InputsOf<VersionNameProps>;
 
 async function resolveVersionName(props: VersionNameProps): Promise<pulumi.dynamic.CreateResult> {
     const versionName = chooseVersionName(props.contentVersion, await listVersions(props.packageName, props.region));
