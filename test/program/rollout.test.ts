@@ -38,13 +38,16 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
     });
 
     it("the document's VersionName comes from the package's history, and the manifest carries it", async () => {
-        const run = await runProgram({ config: base, artifacts });
+        // History says this content was published before: the resolver renames it.
+        const run = await runProgram({ config: base, artifacts, versionName: (v) => `${v}-r7` });
         const resolver = run.one(VERSION_NAME);
         assert.match(resolver.inputs.contentVersion as string, /^5\.14\.2\.21-[0-9a-f]{8}$/);
         assert.strictEqual(resolver.inputs.packageName, "UptycsAgent");
         const doc = run.one(DOC);
-        assert.strictEqual(doc.inputs.versionName, resolver.state.versionName);
-        assert.strictEqual(JSON.parse(doc.inputs.content as string).version, resolver.state.versionName);
+        assert.strictEqual(doc.inputs.versionName, `${resolver.inputs.contentVersion}-r7`);
+        assert.strictEqual(JSON.parse(doc.inputs.content as string).version, `${resolver.inputs.contentVersion}-r7`);
+        assert.strictEqual(run.one("aws:s3/bucketObjectv2:BucketObjectv2", "uptycs-manifest").inputs.content, doc.inputs.content);
+        assert.strictEqual(run.outputs.documentVersion, `${resolver.inputs.contentVersion}-r7`);
     });
 
     it("tags every taggable resource", async () => {

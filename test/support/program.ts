@@ -31,16 +31,18 @@ export interface ProgramRun {
     one(type: string, name?: string): Registered;
 }
 
-/** Stand-ins for provider-computed properties AWS would fill in. */
-function awsState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+/**
+ * Stand-ins for provider-computed properties AWS would fill in. `versionName` plays the
+ * package's history: by default a first publish (the content-derived name is free).
+ */
+function awsState(args: pulumi.runtime.MockResourceArgs, versionName: (contentVersion: string) => string): Record<string, unknown> {
     switch (args.type) {
         case "aws:s3/bucket:Bucket":
             return { bucket: `${args.name}-0a1b2c3` };
         case "aws:ssm/document:Document":
             return { defaultVersion: "1", latestVersion: "1" };
         case "pulumi-nodejs:dynamic/uptycs:PackageVersionName":
-            // A first publish: no history, the content-derived name (history cases: providers/packageVersions tests).
-            return { versionName: args.inputs.contentVersion };
+            return { versionName: versionName(args.inputs.contentVersion as string) };
         default:
             return {};
     }
@@ -60,6 +62,7 @@ export async function runProgram(opts: {
     secretKeys?: string[];
     artifacts?: ArtifactHandler;
     preview?: boolean;
+    versionName?: (contentVersion: string) => string;
 }): Promise<ProgramRun> {
     const resources: Registered[] = [];
     // Under mocks a failed registration leaves its outputs pending forever; the engine would end
@@ -82,7 +85,7 @@ export async function runProgram(opts: {
                     throw e;
                 }
             }
-            const state = { ...args.inputs, ...awsState(args) };
+            const state = { ...args.inputs, ...awsState(args, opts.versionName ?? ((v) => v)) };
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
             return { id: `${args.name}-id`, state };
         },
