@@ -172,4 +172,37 @@ describe("faults and bad input", function () {
             }
         });
     }
+
+    it("provider host killed (SIGKILL) mid-download, then run again: converges, the dead process's part file is never used", async () => {
+        const api = await FakeUptycsApi.start({ installerSize: 512 * 1024 });
+        const stack = TestStack.create(api, "killed");
+        try {
+            const mappingFile = path.join(ROOT, stack.buildDir, "mapping.json");
+            fs.writeFileSync(mappingFile, JSON.stringify({ linux: MAPPING.linux, windows: [] }));
+            api.faults.push({ kind: "halt", times: 1, path: DOWNLOAD });
+            const config = { mappingFile, requestTimeout: "60" };
+            // The first `up` hangs in the download; kill its host the way a dying CI runner would.
+            const first = stack.up(config);
+            const installers = path.join(ROOT, stack.buildDir, "installers", "centos-x86_64-protect-5.14.2.21");
+            const deadline = Date.now() + 20_000;
+            while (!(fs.existsSync(installers) && fs.readdirSync(installers).some((f) => f.includes(".part-") && fs.statSync(path.join(installers, f)).size > 0))) {
+                assert.ok(Date.now() < deadline, "the download never started");
+                await new Promise((r) => setTimeout(r, 50));
+            }
+            const part = fs.readdirSync(installers).find((f) => f.includes(".part-"))!;
+            stack.killHost();
+            await assert.rejects(first);
+            assert.ok(fs.existsSync(path.join(installers, part)), "the killed process left its part file");
+            assert.ok(!fs.existsSync(path.join(installers, "installer.json")));
+
+            const run = await stack.up(config);
+            const rpm = run.byType(ARTIFACT_TYPE)[0];
+            assert.strictEqual(rpm.state.installerSize, api.installerSize);
+            assert.ok(!fs.existsSync(path.join(installers, part)), "the dead process's part file was removed");
+            assert.ok(!stack.files().some((f) => f.includes(".part-")));
+        } finally {
+            stack.remove();
+            await api.stop();
+        }
+    });
 });

@@ -131,6 +131,8 @@ describe("program under mocks", function () {
         ["mapping over 20 files", { apiKeyFile: keyFile, mappingFile: `MAPPING:${JSON.stringify({ linux: Array.from({ length: 21 }, (_, i) => ({ ...ENTRY, dir: `D${i}`, major_version: i === 0 ? "_any" : String(i) })), windows: [] })}` }, /21 entries, but a Distributor package version holds at most 20 files/],
         ["bad buildDir", { apiKeyFile: keyFile, buildDir: "../elsewhere" }, /buildDir must be a folder inside the project/],
         ["bad requestRetries", { apiKeyFile: keyFile, requestRetries: "many" }, /config uptycs-distributor:requestRetries must be a number from 0 to 10/],
+        ["bad requestTimeout", { apiKeyFile: keyFile, requestTimeout: "0" }, /config uptycs-distributor:requestTimeout must be a number from 0.1 to 3600, got '0'/],
+        ["bad requestBackoff", { apiKeyFile: keyFile, requestBackoff: "-1" }, /config uptycs-distributor:requestBackoff must be a number from 0 to 60, got '-1'/],
     ];
     for (const [what, config, message] of badConfigs) {
         it(`fails at preview with a message naming the key: ${what}`, async () => {

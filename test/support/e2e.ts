@@ -30,6 +30,13 @@ export class TestStack {
         return new TestStack(api, buildDir, keyFile);
     }
 
+    private host?: ProviderHost;
+
+    /** SIGKILLs the provider host of the run in progress. */
+    killHost(): void {
+        this.host?.kill();
+    }
+
     /** Replaces the key file's content (an object is written as JSON). */
     writeKey(content: Record<string, unknown> | string): void {
         fs.writeFileSync(this.keyFile, typeof content === "string" ? content : JSON.stringify(content));
@@ -46,6 +53,7 @@ export class TestStack {
         const credentials: Record<string, string> = "apiKey" in config ? {} : { apiKeyFile: this.keyFile };
         const full = { ...credentials, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config };
         const host = await ProviderHost.start(ROOT, env);
+        this.host = host;
         this.lastChanged = [];
         // Like the engine, a failed run still lets the operations in flight finish.
         const inFlight: Promise<unknown>[] = [];

@@ -15,6 +15,7 @@ export type Fault = { readonly path: RegExp; times: number } & (
     | { readonly kind: "reset" } // headers sent, connection destroyed mid-body
     | { readonly kind: "short" } // Content-Length larger than the body sent
     | { readonly kind: "stall" } // headers sent, then nothing
+    | { readonly kind: "halt" } // half the body sent, then nothing
     | { readonly kind: "redirect" } // 302 to the same path on this server
     | { readonly kind: "disposition"; readonly value: string | undefined }
     | { readonly kind: "empty" } // 200 with a 0-byte installer
@@ -191,6 +192,9 @@ export class FakeUptycsApi {
                 sent += next.value.length;
                 if (fault?.kind === "reset" && sent > size / 2) {
                     res.socket?.destroy();
+                    return;
+                }
+                if (fault?.kind === "halt" && sent > size / 2) {
                     return;
                 }
                 if (!res.write(next.value)) {

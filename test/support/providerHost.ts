@@ -147,6 +147,11 @@ export class ProviderHost {
         }
     }
 
+    /** Kills the host at once, as a crash would. */
+    kill(): void {
+        this.child.kill("SIGKILL");
+    }
+
     async stop(): Promise<void> {
         this.client.close();
         if (this.child.exitCode === null) {
