@@ -64,7 +64,9 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
         }
         const arm = first.byType(ARTIFACT_TYPE).find((a) => a.name === "UPT_PRO_REDHAT_ARM64")!;
         assert.strictEqual(arm.state.installerFileName, "assets-uptycs-protect-5.14.2.21-Uptycs.aarch64.rpm");
-        assert.strictEqual(installerHeader({ uptPackage: "centos", arch: "arm64", version: "5.14.2.21", protect: true }).includes("arch=arm64"), true);
+        const armZip = await readZip(path.join(ROOT, arm.state.zipPath as string));
+        const armInstaller = armZip.find((e) => e.name === arm.state.installerFileName)!;
+        assert.strictEqual(armInstaller.data.toString("latin1").split("\n")[0], installerHeader({ uptPackage: "centos", arch: "arm64", version: "5.14.2.21", protect: true }).trim());
     });
 
     it("entries with the same installer and scripts share one zip's bytes (hard links, one write)", () => {
