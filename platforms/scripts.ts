@@ -77,9 +77,22 @@ log "removed $${name}"
 }
 
 // dnf/yum/zypper resolve dependencies and upgrade in place; plain rpm -U is the last resort
-// (never rpm -i, which fails when any version is installed). zypper skips the GPG check of the
+// (never rpm -i, which fails when any version is installed). Going back to an older agent (a
+// pinned rollback) needs the managers' explicit downgrade. zypper skips the GPG check of the
 // local file: Distributor has already verified the zip's sha256.
-const RPM_APPLY = applyBlock("RPM_NAME", "RPM_EVR", `rpm -qp --qf '%{VERSION}-%{RELEASE}' "./$INSTALLER"`, "installed_evr", `  if have dnf; then
+const RPM_APPLY = applyBlock("RPM_NAME", "RPM_EVR", `rpm -qp --qf '%{VERSION}-%{RELEASE}' "./$INSTALLER"`, "installed_evr", `  CURRENT=$(installed_evr)
+  if [ -n "$CURRENT" ] && [ "$(printf '%s\\n%s\\n' "$CURRENT" "$RPM_EVR" | sort -V | head -n 1)" = "$RPM_EVR" ]; then
+    log "downgrading from $CURRENT"
+    if have dnf; then
+      dnf downgrade -y "./$INSTALLER"
+    elif have yum; then
+      yum downgrade -y "./$INSTALLER"
+    elif have zypper; then
+      zypper --non-interactive --no-gpg-checks install --oldpackage "./$INSTALLER"
+    else
+      rpm -Uvh --oldpackage "./$INSTALLER"
+    fi
+  elif have dnf; then
     dnf install -y "./$INSTALLER"
   elif have yum; then
     yum install -y "./$INSTALLER"

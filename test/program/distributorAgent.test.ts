@@ -136,14 +136,14 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
             continue;
         }
 
-        it(`${title} (${c.manager}): install, reinstall, uninstall, uninstall when absent, upgrade, in-place update`, async () => {
+        it(`${title} (${c.manager}): install, reinstall, uninstall, uninstall when absent, upgrade, in-place update and downgrade`, async () => {
             const deb = c.manager === "apt";
             const inst = new SimulatedInstance(path.join(tmp, `${c.fixture}-${c.arch}`), deb ? DEB_MANAGERS : RPM_MANAGERS[c.manager!]);
             const newDir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, osRelease(), c.arch)], "new");
             const oldDir = await inst.unpack(oldPkg.zipPaths[resolvePackageFile(oldPkg.manifest, osRelease(), c.arch)], "old");
             const ver = (v: string): string => (deb ? v : `${v}-1`);
             const manager = deb ? "apt-get" : c.manager!;
-            const mutating = (calls: string[]): string[] => calls.filter((l) => / (install|remove|purge) |^rpm -(U|i|e)/.test(l));
+            const mutating = (calls: string[]): string[] => calls.filter((l) => / (install|remove|purge|downgrade) |^rpm -(U|i|e)/.test(l));
             const ok = (r: { status: number; output: string }, step: string): void => assert.strictEqual(r.status, 0, `${step}: ${r.output}`);
 
             // fresh install
@@ -197,6 +197,19 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
                 assert.strictEqual(inst.service("osqueryd"), "active");
             }
             assert.ok(!r.calls.some((l) => / remove | purge |^rpm -e/.test(l)), "in-place update removes nothing");
+
+            // rollback to a pinned older version in place: the old package's update script downgrades
+            r = inst.run(oldDir, "update.sh");
+            ok(r, "in-place downgrade");
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver("5.13.1.4") });
+            const expectedDowngrade = {
+                apt: `apt-get install -y --allow-downgrades ./${fs.readdirSync(oldDir).find((f) => f.endsWith(".deb"))}`,
+                dnf: `dnf downgrade -y ./${fs.readdirSync(oldDir).find((f) => f.endsWith(".rpm"))}`,
+                yum: `yum downgrade -y ./${fs.readdirSync(oldDir).find((f) => f.endsWith(".rpm"))}`,
+                zypper: `zypper --non-interactive --no-gpg-checks install --oldpackage ./${fs.readdirSync(oldDir).find((f) => f.endsWith(".rpm"))}`,
+                rpm: `rpm -Uvh --oldpackage ./${fs.readdirSync(oldDir).find((f) => f.endsWith(".rpm"))}`,
+            }[c.manager!];
+            assert.deepStrictEqual(mutating(r.calls), [expectedDowngrade]);
         });
     }
 
