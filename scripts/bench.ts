@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-bench-tls-"));
     const { certFile } = ensureTestCertificate(tlsDir);
     process.env.UPTYCS_TEST_TLS_DIR = tlsDir;
-    process.env.NODE_EXTRA_CA_CERTS = certFile; // this process's own raw fetches are trusted via https.globalAgent below
+    // The raw-limit fetches run in this process, which started without NODE_EXTRA_CA_CERTS.
     require("https").globalAgent.options.ca = [fs.readFileSync(certFile)];
     const env = { NODE_EXTRA_CA_CERTS: certFile };
     const sizeMb = Number(process.env.BENCH_INSTALLER_MB ?? 100);
