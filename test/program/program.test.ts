@@ -25,10 +25,6 @@ const fakeArtifacts = async (args: pulumi.runtime.MockResourceArgs): Promise<{ i
 };
 
 describe("program under mocks", function () {
-    before(() => {
-        fs.writeFileSync(path.join(tmp, "dummy.zip"), "x");
-    });
-
     it("wires the default mapping: 17 artifacts, 17 zip objects, manifest, private bucket, Package document", async () => {
         const run = await runProgram({ config: { apiKeyFile: keyFile }, artifacts: fakeArtifacts });
         const artifacts = run.byType(ARTIFACT_TYPE);
