@@ -17,10 +17,13 @@ const { certFile } = ensureTestCertificate(tlsDir);
 const env = { ...process.env, NODE_EXTRA_CA_CERTS: certFile, UPTYCS_TEST_TLS_DIR: tlsDir, TS_NODE_TRANSPILE_ONLY: "true" };
 const wanted = process.argv.slice(2);
 
-/** Runs one suite, echoing its output, and returns mocha's passing/failing counts. */
+/**
+ * Runs one suite, echoing its output, and returns mocha's passing/failing counts. `--exit`: a
+ * handle a test leaks (a socket, a child) must not hang CI after the results are in.
+ */
 function runSuite(globs: string[]): Promise<{ passed: number; failed: number; status: number }> {
     const mocha = require.resolve("mocha/bin/mocha.js");
-    const child = spawn(process.execPath, [mocha, "--require", "ts-node/register", "--timeout", "120000", "--extension", "ts", ...globs], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [mocha, "--require", "ts-node/register", "--timeout", "120000", "--exit", "--extension", "ts", ...globs], { env, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
