@@ -7,6 +7,7 @@
 import {
     ANY_VERSION, DISTRIBUTOR_PLATFORMS, MAX_ATTACHMENTS, MAX_CONTENT_BYTES, VERSION_NAME_PATTERN,
 } from "./distributor";
+import { sha256Hex } from "./digest";
 import { AgentMappingEntry, versionKey } from "./mapping";
 
 /** One built zip and the mapping entry it serves. */
@@ -40,11 +41,6 @@ export interface ManifestOptions {
 
 function sortedObject<T>(entries: [string, T][]): Record<string, T> {
     return Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function sha256Hex(text: string): string {
-    const crypto: typeof import("crypto") = require("crypto");
-    return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 /**

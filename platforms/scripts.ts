@@ -8,6 +8,7 @@
  * the same version twice must succeed. Pure functions; the installer file name must already have
  * passed {@link installerNameProblem} (it is rendered inside single quotes).
  */
+import { canonicalJson, sha256Hex } from "./digest";
 import { InstallerFamily } from "./distributor";
 
 /** The zip's script files: name → content. */
@@ -184,5 +185,10 @@ export function renderScripts(family: InstallerFamily, packageName: string, inst
     }
 }
 
-/** File name used to render scripts when only the templates matter (diffing script changes). */
-export const TEMPLATE_INSTALLER_NAME = "INSTALLER";
+/**
+ * sha256 of a family's scripts rendered for `packageName` with a placeholder installer name: it
+ * changes exactly when a template (or the package name) changes, before any download.
+ */
+export function scriptsDigest(family: InstallerFamily, packageName: string): string {
+    return sha256Hex(canonicalJson(renderScripts(family, packageName, "INSTALLER")));
+}

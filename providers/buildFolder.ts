@@ -26,6 +26,28 @@ export async function sha256FileIfExists(file: string): Promise<string | undefin
     return fs.existsSync(file) ? sha256File(file) : undefined;
 }
 
+/**
+ * Streams `source` into `file`, hashing on the way (memory stays flat); `onChunk` runs per chunk,
+ * e.g. to reset an idle timer. Resolves with the bytes written and their hex sha256.
+ */
+export async function writeHashed(source: NodeJS.ReadableStream, file: string, onChunk: () => void = () => undefined): Promise<{ size: number; sha256: string }> {
+    const fs: typeof import("fs") = require("fs");
+    const crypto: typeof import("crypto") = require("crypto");
+    const { pipeline }: typeof import("stream/promises") = require("stream/promises");
+    const hash = crypto.createHash("sha256");
+    let size = 0;
+    await pipeline(source, async function* (chunks: AsyncIterable<Buffer | string>) {
+        for await (const chunk of chunks) {
+            const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+            onChunk();
+            hash.update(bytes);
+            size += bytes.length;
+            yield bytes;
+        }
+    }, fs.createWriteStream(file));
+    return { size, sha256: hash.digest("hex") };
+}
+
 /** A temporary file name in `dir` owned by this process. */
 export function partFile(dir: string, base: string): string {
     const path: typeof import("path") = require("path");

@@ -16,7 +16,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Arch } from "../platforms/distributor";
 import { installerNameProblem, INSTALLER_EXTENSION } from "../platforms/installer";
 import { AgentMappingEntry, entryFamily, validateAgentMappingEntry } from "../platforms/mapping";
-import { renderScripts, TEMPLATE_INSTALLER_NAME } from "../platforms/scripts";
+import { canonicalJson, sha256Hex } from "../platforms/digest";
+import { renderScripts, scriptsDigest } from "../platforms/scripts";
 import { isAgentVersion, LATEST } from "../platforms/version";
 import { partFile, prepareDir, sha256File, sha256FileIfExists, writeFileAtomic } from "./buildFolder";
 import {
@@ -131,22 +132,6 @@ const ZIP_INPUTS: readonly (keyof CheckedProps)[] = [
     "version", "sensorOnly", "entry", "installerSource", "installerDir", "packageName", "buildDir",
     "scriptsDigest", "localInstallerSha256",
 ];
-
-function sha256Text(text: string): string {
-    const crypto: typeof import("crypto") = require("crypto");
-    return crypto.createHash("sha256").update(text).digest("hex");
-}
-
-function canonical(value: unknown): string {
-    if (Array.isArray(value)) {
-        return `[${value.map(canonical).join(",")}]`;
-    }
-    if (typeof value === "object" && value !== null) {
-        const obj = value as Record<string, unknown>;
-        return `{${Object.keys(obj).sort().filter((k) => obj[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(",")}}`;
-    }
-    return JSON.stringify(value);
-}
 
 /**
  * Finds the one installer in a `local` folder.
@@ -272,7 +257,6 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
                 fail("agentVersion", `the Uptycs tenant does not offer agent version ${version} (offered: ${offered.slice(0, 10).join(", ")})`);
             }
         }
-        const scripts = renderScripts(entryFamily(entry), news.packageName as string, TEMPLATE_INSTALLER_NAME);
         const checked: CheckedProps = {
             entry,
             agentVersion: agentVersion as string,
@@ -282,7 +266,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             packageName: news.packageName as string,
             buildDir: news.buildDir as string,
             version,
-            scriptsDigest: sha256Text(canonical(scripts)),
+            scriptsDigest: scriptsDigest(entryFamily(entry), news.packageName as string),
             localInstaller,
             localInstallerSha256,
         };
@@ -290,7 +274,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
     }
 
     async diff(_id: string, olds: UptycsAgentArtifactOutputs, news: CheckedProps): Promise<ArtifactDiffResult> {
-        const diffs: string[] = ZIP_INPUTS.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+        const diffs: string[] = ZIP_INPUTS.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
         // The zip lives on this machine only: rebuild it when it is gone or not what state says.
         if (diffs.length === 0 && (await this.zipSha256(olds.zipPath)) !== olds.zipSha256) {
             diffs.push("zipSha256");
@@ -373,7 +357,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         const zipDir = path.join(props.buildDir, "zips");
         // Entries with the same installer and scripts (e.g. every x86_64 RPM platform) get
         // byte-identical zips: write the first, hard-link it for the others.
-        const contentKey = sha256Text(canonical({ installer: installer.sha256, name: installer.fileName, scripts }));
+        const contentKey = sha256Hex(canonicalJson({ installer: installer.sha256, name: installer.fileName, scripts }));
         const first = await this.once(`zip:${zipDir}:${contentKey}`, async () => {
             await prepareDir(zipDir);
             const part = partFile(zipDir, props.entry.dir);

@@ -13,6 +13,7 @@ import type { Arch } from "../platforms/distributor";
 import { fileNameFromContentDisposition, installerNameProblem } from "../platforms/installer";
 import type { UptPackage } from "../platforms/mapping";
 import { offeredAgentVersions } from "../platforms/version";
+import { writeHashed } from "./buildFolder";
 
 /** The API key file downloaded from the Uptycs console. Other fields in the file are ignored. */
 export interface UptycsApiKey {
@@ -249,9 +250,6 @@ export async function downloadInstaller(
     tempFile: string,
     policy: RequestPolicy,
 ): Promise<DownloadedInstaller> {
-    const fs: typeof import("fs") = require("fs");
-    const crypto: typeof import("crypto") = require("crypto");
-    const { pipeline }: typeof import("stream/promises") = require("stream/promises");
     const path = installerPath(req);
     return uptycsGet(apiKey, path, policy, async (response, touch) => {
         let fileName: string;
@@ -264,17 +262,7 @@ export async function downloadInstaller(
         if (problem !== undefined) {
             throw apiError(`GET ${path} on ${tenantOf(apiKey)}: the installer file name '${fileName.slice(0, 250)}' ${problem}`);
         }
-        const hash = crypto.createHash("sha256");
-        let size = 0;
-        await pipeline(response.body, async function* (source: AsyncIterable<Buffer | string>) {
-            for await (const chunk of source) {
-                const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-                touch();
-                hash.update(bytes);
-                size += bytes.length;
-                yield bytes;
-            }
-        }, fs.createWriteStream(tempFile));
+        const { size, sha256 } = await writeHashed(response.body, tempFile, touch);
         const expected = response.headers.get("content-length");
         if (expected !== null && Number(expected) !== size) {
             throw new Error(`GET ${path} on ${tenantOf(apiKey)}: got ${size} of ${expected} bytes`);
@@ -282,6 +270,6 @@ export async function downloadInstaller(
         if (size === 0) {
             throw apiError(`GET ${path} on ${tenantOf(apiKey)}: the installer '${fileName}' is empty (0 bytes)`);
         }
-        return { fileName, size, sha256: hash.digest("hex") };
+        return { fileName, size, sha256 };
     });
 }

@@ -4,6 +4,8 @@
  * Runs inside the serialized dynamic provider: node modules are required inside the function.
  */
 
+import { writeHashed } from "./buildFolder";
+
 /** One zip entry: text content or a file streamed from disk. */
 export type ZipEntry =
     | { readonly name: string; readonly content: string; readonly mode: number }
@@ -28,18 +30,8 @@ export interface ZipResult {
 export async function writeDeterministicZip(entries: readonly ZipEntry[], dest: string): Promise<ZipResult> {
     const archiver: typeof import("archiver") = require("archiver");
     const fs: typeof import("fs") = require("fs");
-    const crypto: typeof import("crypto") = require("crypto");
-    const { pipeline }: typeof import("stream/promises") = require("stream/promises");
     const archive = archiver("zip", { zlib: { level: 9 } });
-    const hash = crypto.createHash("sha256");
-    let size = 0;
-    const written = pipeline(archive, async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-            hash.update(chunk);
-            size += chunk.length;
-            yield chunk;
-        }
-    }, fs.createWriteStream(dest));
+    const written = writeHashed(archive, dest);
     const date = new Date(ZIP_ENTRY_DATE_MS);
     for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : 1))) {
         if ("content" in e) {
@@ -48,6 +40,6 @@ export async function writeDeterministicZip(entries: readonly ZipEntry[], dest: 
             archive.append(fs.createReadStream(e.file), { name: e.name, date, mode: e.mode, store: true });
         }
     }
-    await Promise.all([archive.finalize(), written]);
-    return { size, sha256: hash.digest("hex") };
+    const [, result] = await Promise.all([archive.finalize(), written]);
+    return result;
 }

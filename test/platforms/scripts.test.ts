@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderScripts } from "../../platforms/scripts";
+import { renderScripts, scriptsDigest } from "../../platforms/scripts";
 
 const INSTALLER = { rpm: "assets-uptycs-protect-5.7.0.25-Uptycs.aarch64.rpm", deb: "assets-uptycs-protect-5.7.0.25-Uptycs.deb", msi: "assets-osquery-5.5.1.14-Uptycs-windows.msi" };
 
@@ -74,5 +74,12 @@ describe("platforms/scripts", () => {
         const s = renderScripts("deb", "Uptycs-Sensor", INSTALLER.deb);
         assert.match(s["install.sh"], /^PKG_NAME='Uptycs-Sensor'$/m);
         assert.ok(!s["install.sh"].includes("UptycsAgent"));
+    });
+
+    it("the scripts digest is stable, and changes with the family and the package name", () => {
+        assert.strictEqual(scriptsDigest("rpm", "UptycsAgent"), scriptsDigest("rpm", "UptycsAgent"));
+        assert.notStrictEqual(scriptsDigest("rpm", "UptycsAgent"), scriptsDigest("deb", "UptycsAgent"));
+        assert.notStrictEqual(scriptsDigest("rpm", "UptycsAgent"), scriptsDigest("rpm", "Uptycs-Sensor"));
+        assert.match(scriptsDigest("msi", "UptycsAgent"), /^[0-9a-f]{64}$/);
     });
 });
