@@ -163,7 +163,7 @@ export function loadConfig(): DistributorConfig {
     }
 
     try {
-        requestPolicyFromConfig((key) => config.get(key.slice(PROJECT.length + 1)));
+        requestPolicyFromConfig((key) => pulumi.runtime.getConfig(key));
     } catch (e) {
         throw new pulumi.RunError((e as Error).message);
     }
@@ -187,7 +187,7 @@ export function loadConfig(): DistributorConfig {
         try {
             return parse(value);
         } catch (e) {
-            fail(key, (e as Error).message.replace(/^(association|installOnPublish)\./, ""));
+            fail(key, (e as Error).message);
         }
     };
     const tags = parsed("tags", parseTags) ?? {};

@@ -95,7 +95,7 @@ export function parseTags(value: unknown): Record<string, string> {
     return Object.fromEntries(entries) as Record<string, string>;
 }
 
-function parseTargets(value: unknown, where: string): InstanceTargets {
+function parseTargets(value: unknown): InstanceTargets {
     if (value === "all") {
         return "all";
     }
@@ -103,43 +103,42 @@ function parseTargets(value: unknown, where: string): InstanceTargets {
         && value.tagValues.length > 0 && value.tagValues.every((v) => typeof v === "string" && v !== "")) {
         return { tagKey: value.tagKey, tagValues: value.tagValues as string[] };
     }
-    throw new Error(`${where}.targets must be "all" or {"tagKey": "...", "tagValues": ["..."]}`);
+    throw new Error(`targets must be "all" or {"tagKey": "...", "tagValues": ["..."]}`);
 }
 
-function parseInstallationType(value: unknown, where: string): InstallationType {
+function parseInstallationType(value: unknown): InstallationType {
     if (value === undefined) {
         return "Uninstall and reinstall";
     }
     if (!INSTALLATION_TYPES.includes(value as InstallationType)) {
-        throw new Error(`${where}.installationType must be ${INSTALLATION_TYPES.map((t) => `'${t}'`).join(" or ")}`);
+        throw new Error(`installationType must be ${INSTALLATION_TYPES.map((t) => `'${t}'`).join(" or ")}`);
     }
     return value as InstallationType;
 }
 
-function optionalString(obj: Record<string, unknown>, key: string, fallback: string, pattern: RegExp, where: string): string {
+function optionalString(obj: Record<string, unknown>, key: string, fallback: string, pattern: RegExp): string {
     const v = obj[key] ?? fallback;
     if (typeof v !== "string" || !pattern.test(v)) {
-        throw new Error(`${where}.${key} '${String(v)}' is not valid`);
+        throw new Error(`${key} '${String(v)}' is not valid`);
     }
     return v;
 }
 
 /**
  * Validates the `association` config object.
- * @throws Error naming the offending field.
+ * @throws Error naming the offending field (the caller names the config key).
  */
 export function parseAssociation(value: unknown): AssociationSettings {
-    const where = "association";
     if (!isRecord(value)) {
         throw new Error("must be an object with targets and optional scheduleExpression, installationType, maxConcurrency, maxErrors, complianceSeverity");
     }
     return {
-        scheduleExpression: optionalString(value, "scheduleExpression", "rate(1 day)", /^(cron|rate)\(.+\)$/, where),
-        targets: parseTargets(value.targets, where),
-        installationType: parseInstallationType(value.installationType, where),
-        maxConcurrency: optionalString(value, "maxConcurrency", "10%", /^([1-9][0-9]*|[1-9][0-9]?%|100%)$/, where),
-        maxErrors: optionalString(value, "maxErrors", "5%", /^([0-9]+|[0-9][0-9]?%|100%)$/, where),
-        complianceSeverity: optionalString(value, "complianceSeverity", "HIGH", new RegExp(`^(${SEVERITIES.join("|")})$`), where),
+        scheduleExpression: optionalString(value, "scheduleExpression", "rate(1 day)", /^(cron|rate)\(.+\)$/),
+        targets: parseTargets(value.targets),
+        installationType: parseInstallationType(value.installationType),
+        maxConcurrency: optionalString(value, "maxConcurrency", "10%", /^([1-9][0-9]*|[1-9][0-9]?%|100%)$/),
+        maxErrors: optionalString(value, "maxErrors", "5%", /^([0-9]+|[0-9][0-9]?%|100%)$/),
+        complianceSeverity: optionalString(value, "complianceSeverity", "HIGH", new RegExp(`^(${SEVERITIES.join("|")})$`)),
     };
 }
 
@@ -151,7 +150,7 @@ export function parseInstallOnPublish(value: unknown): InstallOnPublishSettings 
     if (!isRecord(value)) {
         throw new Error("must be an object with targets and optional installationType");
     }
-    return { targets: parseTargets(value.targets, "installOnPublish"), installationType: parseInstallationType(value.installationType, "installOnPublish") };
+    return { targets: parseTargets(value.targets), installationType: parseInstallationType(value.installationType) };
 }
 
 /** SSM targets for `targets`: `tag:<key>` with the values, or every managed instance. */
