@@ -91,13 +91,13 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             tags: { ...cfg.tags },
         }, { parent: this }));
 
-        const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256])));
+        const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256, a.zipSize])));
         const contentManifest = zipFacts.apply((facts) => {
             const versions = [...new Set(facts.map(([v]) => v))];
             if (versions.length !== 1) {
                 throw new pulumi.ResourceError(`the artifacts resolved different agent versions (${versions.join(", ")}); run again`, this);
             }
-            const zips: PackageZip[] = facts.map(([, zipFileName, zipSha256], i) => ({ entry: cfg.entries[i], zipFileName, zipSha256 }));
+            const zips: PackageZip[] = facts.map(([, zipFileName, zipSha256, zipSize], i) => ({ entry: cfg.entries[i], zipFileName, zipSha256, zipSize }));
             try {
                 return buildManifest(zips, { agentVersion: versions[0], sensorOnly: cfg.sensorOnly });
             } catch (e) {

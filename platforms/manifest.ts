@@ -5,7 +5,7 @@
  * the `Package` document's content; every `file` it names must be an attachment.
  */
 import {
-    ANY_VERSION, DISTRIBUTOR_PLATFORMS, MAX_ATTACHMENTS, MAX_CONTENT_BYTES, VERSION_NAME_PATTERN,
+    ANY_VERSION, DISTRIBUTOR_PLATFORMS, MAX_ATTACHMENTS, MAX_CONTENT_BYTES, MAX_FILE_BYTES, VERSION_NAME_PATTERN,
 } from "./distributor";
 import { sha256Hex } from "./digest";
 import { AgentMappingEntry, versionKey } from "./mapping";
@@ -17,6 +17,8 @@ export interface PackageZip {
     readonly zipFileName: string;
     /** Hex sha256 of the zip's bytes. */
     readonly zipSha256: string;
+    /** Zip size in bytes. */
+    readonly zipSize: number;
 }
 
 /** A Distributor manifest, schemaVersion 2.0. */
@@ -50,7 +52,8 @@ function sortedObject<T>(entries: [string, T][]): Record<string, T> {
  * of everything else in the manifest, so publishing the same agent version with other content
  * (sensor-only switch, changed scripts, other installer) yields a new VersionName, never a
  * DuplicateDocumentVersionName, and unchanged content yields the same one (no new version).
- * @throws Error when the result breaks a Distributor rule (see {@link manifestProblems}).
+ * @throws Error when the result breaks a Distributor rule (see {@link manifestProblems}) or a zip
+ *   exceeds the 1 GB attachment size.
  */
 export function buildManifest(zips: readonly PackageZip[], options: ManifestOptions): DistributorManifest {
     const platforms = new Map<string, [string, string, string][]>();
@@ -79,7 +82,10 @@ export function buildManifest(zips: readonly PackageZip[], options: ManifestOpti
         version: `${options.agentVersion}-${sha256Hex(JSON.stringify(body)).slice(0, 8)}`,
         ...body,
     };
-    const problems = manifestProblems(manifest);
+    const problems = [
+        ...manifestProblems(manifest),
+        ...zips.filter((z) => z.zipSize > MAX_FILE_BYTES).map((z) => `${z.zipFileName} is ${z.zipSize} bytes, over the ${MAX_FILE_BYTES}-byte limit per attached file`),
+    ];
     if (problems.length > 0) {
         throw new Error(`the Distributor manifest is invalid: ${problems.join("; ")}`);
     }

@@ -6,7 +6,7 @@ import { parseAgentMapping } from "../../platforms/mapping";
 
 const entries = parseAgentMapping(fs.readFileSync(path.join(__dirname, "..", "..", "platforms", "uptycs-agent-mapping.json"), "utf8"), "default");
 const zipsFor = (salt: string): PackageZip[] => entries.map((entry, i) => ({
-    entry, zipFileName: `${entry.dir}-5.14.2.21-${salt}${i}.zip`, zipSha256: (salt + i).padEnd(64, "0").replace(/[^0-9a-f]/g, "a"),
+    entry, zipFileName: `${entry.dir}-5.14.2.21-${salt}${i}.zip`, zipSha256: (salt + i).padEnd(64, "0").replace(/[^0-9a-f]/g, "a"), zipSize: 1000 + i,
 }));
 
 describe("platforms/manifest", () => {
@@ -60,5 +60,8 @@ describe("platforms/manifest", () => {
         assert.match(problems, /file 'unused.zip' has no valid sha256/);
         assert.match(problems, /file 'unused.zip' is listed but no platform uses it/);
         assert.throws(() => buildManifest([], { agentVersion: "5.14.2.21", sensorOnly: false }), /manifest is invalid: no files/);
+        const big = zipsFor("a").map((z, i) => (i === 3 ? { ...z, zipSize: 1024 ** 3 + 1 } : z));
+        assert.throws(() => buildManifest(big, { agentVersion: "5.14.2.21", sensorOnly: false }), /-a3\.zip is 1073741825 bytes, over the 1073741824-byte limit/);
+        assert.doesNotThrow(() => buildManifest(zipsFor("a").map((z) => ({ ...z, zipSize: 1024 ** 3 })), { agentVersion: "5.14.2.21", sensorOnly: false }));
     });
 });
