@@ -33,7 +33,7 @@ export interface DistributorConfig {
     readonly bucketName?: string;
     /** `api` (default) or `local` (old `-d`). */
     readonly installerSource: InstallerSource;
-    /** Folder holding `<dir>/<installer>` per mapping entry, for `local`. Default `installers`. */
+    /** Folder holding `<dir>/<installer>` per mapping entry, for `local` (default `installers`); `""` for `api`. */
     readonly installerDir: string;
     /** The mapping file read, for messages. */
     readonly mappingFile: string;
@@ -136,7 +136,8 @@ export function loadConfig(): DistributorConfig {
     if (installerSource !== "api" && installerSource !== "local") {
         fail("installerSource", `must be 'api' or 'local', got '${installerSource}'`);
     }
-    const installerDir = get("installerDir") ?? "installers";
+    // Only `local` reads the folder: in `api` mode it is "", so changing it rebuilds nothing.
+    const installerDir = installerSource === "local" ? get("installerDir") ?? "installers" : "";
     if (installerSource === "local") {
         if (agentVersion === LATEST) {
             fail("agentVersion", "must be pinned (e.g. 5.14.2.21) when installerSource is 'local': it is the version of the installers in installerDir");

@@ -76,8 +76,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             agentVersion: cfg.agentVersion,
             sensorOnly: cfg.sensorOnly,
             installerSource: cfg.installerSource,
-            // Only `local` reads the folder; in `api` mode a changed folder must not rebuild anything.
-            installerDir: cfg.installerSource === "local" ? cfg.installerDir : "",
+            installerDir: cfg.installerDir,
             packageName: cfg.packageName,
             buildDir: cfg.buildDir,
         }, { parent: this }));
