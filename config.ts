@@ -5,13 +5,16 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_PACKAGE_VERSIONS, packageNameProblem } from "./platforms/distributor";
 import { AgentMappingEntry, parseAgentMapping } from "./platforms/mapping";
+import { bucketNameFor, OrganizationSettings, parseOrganization, parseRegions, REGION_PATTERN } from "./platforms/organization";
 import {
     AssociationSettings, InstallOnPublishSettings, parseAssociation, parseInstallOnPublish, parseShareAccounts, parseTags,
 } from "./platforms/rollout";
 import { isAgentVersion, LATEST } from "./platforms/version";
+import { awsCliBaseEnvironment, AwsCredentialSettings, awsSettingsFromConfig } from "./providers/awsCredentials";
 import { InstallerSource, requestPolicyFromConfig } from "./providers/uptycsAgentArtifact";
 import { parseApiKey } from "./providers/uptycsApi";
 
@@ -53,6 +56,20 @@ export interface DistributorConfig {
     readonly keepVersions: number;
     /** The stack's `aws:region`. */
     readonly region: string;
+    /** Regions to publish in (`regions`); undefined: the stack's `aws:region` alone, with today's resource names. */
+    readonly regions?: readonly string[];
+    /** Share with and install in every account of some OUs; undefined: none. */
+    readonly organization?: OrganizationSettings;
+    /**
+     * The stack's `aws:` config (all but `aws:region`) as provider arguments, secrets kept
+     * secret: each region's explicit provider gets the same credentials and settings.
+     */
+    readonly awsProviderArgs: Readonly<aws.ProviderArgs>;
+    /**
+     * The stack's AWS credential settings (`aws:profile`, keys, `aws:assumeRoles`, …), for the AWS
+     * CLI of `installOnPublish`. Holds secrets: never a resource input.
+     */
+    readonly aws: AwsCredentialSettings;
 }
 
 // Exported by the runtime (used by Config.getSecret) but missing from its typings.
@@ -100,6 +117,30 @@ function checkCredentials(config: pulumi.Config): void {
 }
 
 /**
+ * Every `aws:` key of the stack but `aws:region`, as `aws.Provider` arguments: JSON lists and
+ * objects (`aws:assumeRoles`, `aws:defaultTags`) parsed, secret values wrapped as secrets.
+ */
+function awsProviderArgs(): aws.ProviderArgs {
+    const args: Record<string, pulumi.Input<unknown>> = {};
+    for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
+        const m = /^aws:(.+)$/.exec(key);
+        if (m === null || m[1] === "region") {
+            continue;
+        }
+        let value: unknown = raw;
+        if (/^[[{]/.test(raw) || raw === "true" || raw === "false") {
+            try {
+                value = JSON.parse(raw);
+            } catch {
+                value = raw;
+            }
+        }
+        args[m[1]] = isConfigSecret(key) ? pulumi.secret(value) : value;
+    }
+    return Object.freeze(args) as aws.ProviderArgs;
+}
+
+/**
  * Reads and validates the stack config.
  * @throws pulumi.RunError naming the offending key.
  */
@@ -128,9 +169,6 @@ export function loadConfig(): DistributorConfig {
     }
 
     const bucketName = get("bucketName");
-    if (bucketName !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName)) {
-        fail("bucketName", `'${bucketName}' is not a valid S3 bucket name`);
-    }
 
     const installerSource = get("installerSource") ?? "api";
     if (installerSource !== "api" && installerSource !== "local") {
@@ -202,13 +240,42 @@ export function loadConfig(): DistributorConfig {
         return v as number;
     }) ?? 20;
     const region = new pulumi.Config("aws").get("region") || undefined;
-    if (region === undefined || !/^[a-z]{2}(-[a-z]+)+-[0-9]$/.test(region)) {
+    if (region === undefined || !REGION_PATTERN.test(region)) {
         throw new pulumi.RunError(`config aws:region ${region === undefined ? "is not set" : `'${region}' is not an AWS region`}: pulumi config set aws:region us-east-1`);
+    }
+    const regions = parsed("regions", parseRegions);
+    const publishRegions = regions ?? [region];
+    for (const r of publishRegions) {
+        if (bucketName === undefined) {
+            break;
+        }
+        let name = "";
+        try {
+            name = bucketNameFor(bucketName, r, publishRegions.length);
+        } catch (e) {
+            fail("bucketName", (e as Error).message);
+        }
+        if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) {
+            fail("bucketName", `'${name}' is not a valid S3 bucket name`);
+        }
+    }
+    const organization = parsed("organization", (v) => parseOrganization(v, publishRegions));
+
+    // The dynamic providers read the same keys in `configure`: a bad value fails here, at preview.
+    let awsSettings: AwsCredentialSettings;
+    try {
+        awsSettings = awsSettingsFromConfig((key) => pulumi.runtime.getConfig(key));
+        if (installOnPublish !== undefined && awsSettings.assumeRoles.length === 0) {
+            awsCliBaseEnvironment(awsSettings);
+        }
+    } catch (e) {
+        throw new pulumi.RunError((e as Error).message);
     }
 
     return Object.freeze({
         agentVersion, sensorOnly, packageName, bucketName, installerSource, installerDir, mappingFile,
         entries: Object.freeze([...entries]), buildDir, tags: Object.freeze(tags), shareWithAccounts: Object.freeze(shareWithAccounts),
-        association, installOnPublish, keepVersions, region,
+        association, installOnPublish, keepVersions, region, aws: Object.freeze(awsSettings),
+        regions: regions === undefined ? undefined : Object.freeze(regions), organization, awsProviderArgs: awsProviderArgs(),
     });
 }

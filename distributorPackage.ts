@@ -1,20 +1,28 @@
 /**
  * `UptycsDistributorPackage`: the Uptycs agent as an AWS Systems Manager Distributor package.
  *
- * One {@link UptycsAgentArtifact} (zip) per mapping entry, one S3 object per zip and one for
- * `manifest.json` under the `uptycs/` prefix, and the `Package` SSM document whose content is the
- * manifest and whose attachment source is that prefix (AWS Distributor: "Create a package
- * (advanced)"). A changed zip gets a new name, so its object is replaced: Pulumi creates the new
- * object, updates the document (Distributor copies the files at that moment), and only then
- * deletes the old object.
+ * One {@link UptycsAgentArtifact} (zip) per mapping entry, built once whatever the regions. Then
+ * in each region: one S3 object per zip and one for `manifest.json` under the `uptycs/` prefix,
+ * and the `Package` SSM document whose content is the manifest and whose attachment source is
+ * that prefix (AWS Distributor: "Create a package (advanced)"). A changed zip gets a new name, so
+ * its object is replaced: Pulumi creates the new object, updates the document (Distributor copies
+ * the files at that moment), and only then deletes the old object.
+ *
+ * Optionally, for an AWS Organization: the package is shared with every account of some OUs, and
+ * a service-managed CloudFormation StackSet puts a State Manager association installing it into
+ * each of those accounts and regions (AWS CloudFormation, "StackSets concepts").
  */
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DistributorConfig } from "./config";
-import { buildManifest, manifestJson, PackageZip } from "./platforms/manifest";
+import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
+import { MAX_SHARE_ACCOUNTS } from "./platforms/distributor";
+import { buildManifest, DistributorManifest, manifestJson, PackageZip } from "./platforms/manifest";
 import { AgentMappingEntry, versionKey } from "./platforms/mapping";
+import { bucketNameFor, organizationTemplate, VERSION_PARAMETER } from "./platforms/organization";
 import { configurePackageParameters, sendCommandInput, ssmTargets } from "./platforms/rollout";
+import { awsCliEnvironmentFor } from "./providers/awsCredentials";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
 import { DistributorVersionPruner, PackageVersionName } from "./providers/packageVersions";
 
@@ -26,27 +34,60 @@ export function targetOf(entry: AgentMappingEntry): string {
     return `${entry.name}/${versionKey(entry)}/${entry.arch_type}`;
 }
 
+/** What the package is in one region. */
+export interface RegionalPackage {
+    /** The `Package` document's ARN. */
+    readonly documentArn: pulumi.Output<string>;
+    /** Its default version (VersionName). */
+    readonly documentVersion: pulumi.Output<string>;
+    /** The bucket holding the zips and the manifest. */
+    readonly bucketName: pulumi.Output<string>;
+}
+
 /**
- * A private bucket: public access blocked, bucket-owner-enforced ownership, SSE-S3 by default.
- * Installers embed the tenant's enrollment secret.
+ * Where one region's resources go. Without `regions` in the config: today's names and the
+ * default provider, so existing stacks see no change. With it: names end in `-<region>`, each
+ * region has an explicit `aws.Provider`, and the stack's own region keeps today's names as aliases.
  */
-function createPrivateBucket(name: string, tags: Record<string, string>, parent: pulumi.Resource): pulumi.Output<string> {
-    const bucket = new aws.s3.Bucket(name, { tags }, { parent });
-    new aws.s3.BucketPublicAccessBlock(name, {
+interface RegionScope {
+    readonly region: string;
+    /** The region's explicit provider; undefined: the stack's default provider. */
+    readonly provider?: aws.Provider;
+    /** The account the region's provider deploys to. */
+    readonly accountId: pulumi.Output<string>;
+    name(base: string): string;
+    /** Options of the AWS resource named after `base`. */
+    opts(base: string, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions;
+    /** Aliases of the resource named after `base` (today's name, in the stack's own region). */
+    aliases(base: string): pulumi.Alias[];
+}
+
+/**
+ * A private bucket: public access blocked, bucket-owner-enforced ownership, SSE-S3 by default,
+ * and a policy denying plain-HTTP requests. Installers embed the tenant's enrollment secret.
+ */
+function createPrivateBucket(base: string, tags: Record<string, string>, scope: RegionScope): pulumi.Output<string> {
+    const bucket = new aws.s3.Bucket(scope.name(base), { tags }, scope.opts(base));
+    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(scope.name(base), {
         bucket: bucket.id,
         blockPublicAcls: true,
         blockPublicPolicy: true,
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
-    }, { parent });
-    new aws.s3.BucketOwnershipControls(name, {
+    }, scope.opts(base));
+    new aws.s3.BucketOwnershipControls(scope.name(base), {
         bucket: bucket.id,
         rule: { objectOwnership: "BucketOwnerEnforced" },
-    }, { parent });
-    new aws.s3.BucketServerSideEncryptionConfiguration(name, {
+    }, scope.opts(base));
+    new aws.s3.BucketServerSideEncryptionConfiguration(scope.name(base), {
         bucket: bucket.id,
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    }, { parent });
+    }, scope.opts(base));
+    // After the public access block: S3 refuses concurrent changes to a bucket's access settings.
+    new aws.s3.BucketPolicy(scope.name(base), {
+        bucket: bucket.id,
+        policy: bucket.arn.apply((arn) => JSON.stringify(denyInsecureTransportPolicy(arn))),
+    }, scope.opts(base, { dependsOn: [publicAccessBlock] }));
     return bucket.bucket;
 }
 
@@ -54,23 +95,22 @@ function createPrivateBucket(name: string, tags: Record<string, string>, parent:
 export class UptycsDistributorPackage extends pulumi.ComponentResource {
     /** The Distributor package (SSM document) name. */
     public readonly packageName: pulumi.Output<string>;
-    /** The document's default version (= manifest `version`): `<agent version>-<8 hex of content>`. */
+    /** The default version (= manifest `version`) in the first region: `<agent version>-<8 hex of content>`. */
     public readonly documentVersion: pulumi.Output<string>;
     /** The agent version published, e.g. `5.14.2.21`. */
     public readonly agentVersion: pulumi.Output<string>;
-    /** The bucket holding the zips and the manifest. */
+    /** The bucket holding the zips and the manifest in the first region. */
     public readonly bucketName: pulumi.Output<string>;
     /** `platform/version/arch` → zip file name. */
     public readonly zips: pulumi.Output<Record<string, string>>;
-    /** The manifest JSON (also at `s3://<bucket>/uptycs/manifest.json`). */
-    public readonly manifest: pulumi.Output<string>;
+    /** Region → document ARN, version and bucket. */
+    public readonly regions: pulumi.Output<Record<string, { documentArn: string; documentVersion: string; bucketName: string }>>;
     public readonly artifacts: readonly UptycsAgentArtifact[];
-    public readonly document: aws.ssm.Document;
 
     constructor(name: string, cfg: DistributorConfig, opts: pulumi.ComponentResourceOptions = {}) {
         super("uptycs:index:DistributorPackage", name, {}, opts);
-        const bucketName = cfg.bucketName !== undefined ? pulumi.output(cfg.bucketName) : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, this);
 
+        // Region-independent: built once, however many regions publish them.
         this.artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(entry.dir, {
             entry,
             agentVersion: cfg.agentVersion,
@@ -80,16 +120,6 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             packageName: cfg.packageName,
             buildDir: cfg.buildDir,
         }, { parent: this }));
-
-        const zipObjects = this.artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(`${cfg.entries[i].dir}-zip`, {
-            bucket: bucketName,
-            key: pulumi.interpolate`${S3_PREFIX}/${artifact.zipFileName}`,
-            // Built only once the zip exists: the engine hashes a FileAsset when it is registered.
-            source: artifact.zipPath.apply((p) => new pulumi.asset.FileAsset(p)),
-            contentType: "application/zip",
-            tags: { ...cfg.tags },
-        }, { parent: this }));
-
         const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256, a.zipSize])));
         const contentManifest = zipFacts.apply((facts) => {
             const versions = [...new Set(facts.map(([v]) => v))];
@@ -103,52 +133,135 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
                 throw new pulumi.ResourceError((e as Error).message, this);
             }
         });
+
+        // The account the stack's aws provider deploys to: the package-version resources, which
+        // call AWS themselves, refuse to read or delete anything in another; the organization's
+        // members install the package shared from it.
+        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const shareWith = this.shareWith(cfg, accountId);
+
+        const regions = cfg.regions ?? [cfg.region];
+        const published = regions.map((region) => this.publish(name, cfg, this.scope(name, cfg, region, accountId), contentManifest, shareWith));
+        const byRegion = Object.fromEntries(regions.map((r, i) => [r, published[i]]));
+
+        if (cfg.organization !== undefined) {
+            this.rollOutToOrganization(name, cfg, accountId, byRegion);
+        }
+
+        this.packageName = pulumi.output(cfg.packageName);
+        this.documentVersion = published[0].documentVersion;
+        this.agentVersion = this.artifacts[0].version;
+        this.bucketName = published[0].bucketName;
+        this.zips = pulumi.all(this.artifacts.map((a) => a.zipFileName)).apply((names) =>
+            Object.fromEntries(names.map((n, i) => [targetOf(cfg.entries[i]), n])));
+        this.regions = pulumi.all(published.map((p) => pulumi.all([p.documentArn, p.documentVersion, p.bucketName]))).apply((rows) =>
+            Object.fromEntries(rows.map(([documentArn, documentVersion, bucketName], i) => [regions[i], { documentArn, documentVersion, bucketName }])));
+        this.registerOutputs({
+            packageName: this.packageName, documentVersion: this.documentVersion, agentVersion: this.agentVersion,
+            bucketName: this.bucketName, zips: this.zips, regions: this.regions,
+        });
+    }
+
+    private scope(name: string, cfg: DistributorConfig, region: string, stackAccountId: pulumi.Output<string>): RegionScope {
+        if (cfg.regions === undefined) {
+            return { region, accountId: stackAccountId, name: (base) => base, opts: (_base, extra) => ({ parent: this, ...extra }), aliases: () => [] };
+        }
+        // The same credentials and settings as the stack's default aws provider, in `region`.
+        const provider = new aws.Provider(`${name}-${region}`, { ...cfg.awsProviderArgs, region }, { parent: this });
+        const aliases = (base: string): pulumi.Alias[] => (region === cfg.region ? [{ name: base }] : []);
+        return {
+            region,
+            provider,
+            accountId: aws.getCallerIdentityOutput({}, { parent: this, provider }).accountId,
+            name: (base) => `${base}-${region}`,
+            opts: (base, extra) => ({ parent: this, provider, aliases: aliases(base), ...extra }),
+            aliases,
+        };
+    }
+
+    /**
+     * The accounts the package is shared with: `shareWithAccounts`, plus with an organization every
+     * active account under its OUs, but never the publishing account; at most 1000.
+     */
+    private shareWith(cfg: DistributorConfig, accountId: pulumi.Output<string>): pulumi.Output<string[]> {
+        const ous = cfg.organization?.organizationalUnitIds ?? [];
+        const members = ous.map((parentId) => aws.organizations.getOrganizationalUnitDescendantAccountsOutput({ parentId }, { parent: this }).accounts);
+        return pulumi.all([accountId, pulumi.all(members)]).apply(([own, lists]) => {
+            const fromOus = lists.flat().filter((a) => a.status === "ACTIVE").map((a) => a.id);
+            const ids = [...new Set([...cfg.shareWithAccounts, ...fromOus])].filter((id) => id !== own).sort();
+            if (ids.length > MAX_SHARE_ACCOUNTS) {
+                throw new pulumi.ResourceError(`config organization.organizationalUnitIds and shareWithAccounts come to ${ids.length} accounts; `
+                    + `a document can be shared with at most ${MAX_SHARE_ACCOUNTS} per region (SSM quota; ask AWS to raise it, or split the OUs across packages)`, this);
+            }
+            return ids;
+        });
+    }
+
+    /** Everything of the package in one region: bucket, objects, manifest, document, upkeep, install. */
+    private publish(name: string, cfg: DistributorConfig, scope: RegionScope, contentManifest: pulumi.Output<DistributorManifest>, shareWith: pulumi.Output<string[]>): RegionalPackage {
+        const region = scope.region;
+        const regionCount = (cfg.regions ?? [cfg.region]).length;
+        const bucketName = cfg.bucketName !== undefined
+            ? pulumi.output(bucketNameFor(cfg.bucketName, region, regionCount))
+            : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, scope);
+
+        const zipObjects = this.artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(scope.name(`${cfg.entries[i].dir}-zip`), {
+            bucket: bucketName,
+            key: pulumi.interpolate`${S3_PREFIX}/${artifact.zipFileName}`,
+            // Built only once the zip exists: the engine hashes a FileAsset when it is registered.
+            source: artifact.zipPath.apply((p) => new pulumi.asset.FileAsset(p)),
+            contentType: "application/zip",
+            tags: { ...cfg.tags },
+        }, scope.opts(`${cfg.entries[i].dir}-zip`)));
+
+        const accountId = scope.accountId;
         // Content published before and replaced since (a sensor-only switch flipped back) cannot
-        // reuse its VersionName: the package's history decides the final name.
-        const versionName = new PackageVersionName(`${name}-version`, {
+        // reuse its VersionName: the package's history in this region decides the final name.
+        const versionName = new PackageVersionName(scope.name(`${name}-version`), {
             packageName: cfg.packageName,
             contentVersion: contentManifest.version,
-            region: cfg.region,
-        }, { parent: this }).versionName;
-        const manifest = pulumi.all([contentManifest, versionName]).apply(([m, version]) => ({ ...m, version }));
-        this.manifest = manifest.apply(manifestJson);
+            region,
+            accountId,
+        }, scope.opts(`${name}-version`)).versionName;
+        const manifestText = pulumi.all([contentManifest, versionName]).apply(([m, version]) => manifestJson({ ...m, version }));
 
-        const manifestObject = new aws.s3.BucketObjectv2(`${name}-manifest`, {
+        const manifestObject = new aws.s3.BucketObjectv2(scope.name(`${name}-manifest`), {
             bucket: bucketName,
             key: `${S3_PREFIX}/manifest.json`,
-            content: this.manifest,
+            content: manifestText,
             contentType: "application/json",
             tags: { ...cfg.tags },
-        }, { parent: this });
+        }, scope.opts(`${name}-manifest`));
 
-        this.document = new aws.ssm.Document(`${name}-document`, {
+        const document = new aws.ssm.Document(scope.name(`${name}-document`), {
             name: cfg.packageName,
             documentType: "Package",
             documentFormat: "JSON",
-            content: this.manifest,
-            versionName: manifest.version,
+            content: manifestText,
+            versionName,
             attachmentsSources: [{ key: "SourceUrl", values: [pulumi.interpolate`s3://${bucketName}/${S3_PREFIX}`] }],
-            permissions: cfg.shareWithAccounts.length > 0 ? { type: "Share", accountIds: cfg.shareWithAccounts.join(",") } : undefined,
+            permissions: shareWith.apply((ids) => (ids.length > 0 ? { type: "Share", accountIds: ids.join(",") } : undefined)),
             tags: { ...cfg.tags },
-        }, { parent: this, dependsOn: [...zipObjects, manifestObject] });
+        }, scope.opts(`${name}-document`, { dependsOn: [...zipObjects, manifestObject] }));
         // The document's VersionName output: whatever follows waits for the new default version.
-        const published = this.document.versionName.apply((v) => v ?? "");
+        const documentVersion = document.versionName.apply((v) => v ?? "");
 
-        new DistributorVersionPruner(`${name}-prune`, {
-            packageName: this.document.name,
-            documentVersion: published,
+        new DistributorVersionPruner(scope.name(`${name}-prune`), {
+            packageName: document.name,
+            documentVersion,
             keepVersions: cfg.keepVersions,
-            region: cfg.region,
-        }, { parent: this });
+            region,
+            accountId,
+        }, scope.opts(`${name}-prune`));
 
         if (cfg.association !== undefined) {
             const a = cfg.association;
-            new aws.ssm.Association(`${name}-association`, {
+            new aws.ssm.Association(scope.name(`${name}-association`), {
                 name: "AWS-ConfigureAWSPackage",
-                associationName: pulumi.interpolate`${this.document.name}-install`,
+                associationName: pulumi.interpolate`${document.name}-install`,
                 // Pinning the published version makes each publish update the association, and an
                 // updated association runs at once on its targets.
-                parameters: published.apply((v) => configurePackageParameters(cfg.packageName, v, a.installationType)),
+                parameters: documentVersion.apply((v) => configurePackageParameters(cfg.packageName, v, a.installationType)),
                 targets: ssmTargets(a.targets),
                 scheduleExpression: a.scheduleExpression,
                 applyOnlyAtCronInterval: false,
@@ -156,31 +269,69 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
                 maxErrors: a.maxErrors,
                 complianceSeverity: a.complianceSeverity,
                 tags: { ...cfg.tags },
-            }, { parent: this });
+            }, scope.opts(`${name}-association`));
         }
 
         if (cfg.installOnPublish !== undefined) {
             const settings = cfg.installOnPublish;
+            // The CLI gets the stack's AWS credentials (profile, files, keys; roles assumed here),
+            // secrets as Pulumi secrets. Assuming roles calls STS, so not during preview.
+            const credentials = pulumi.output(pulumi.runtime.isDryRun() && cfg.aws.assumeRoles.length > 0
+                ? undefined
+                : awsCliEnvironmentFor(cfg.aws, region));
             // Values reach the AWS CLI through the environment, never through shell parsing.
-            new command.local.Command(`${name}-install-on-publish`, {
+            new command.local.Command(scope.name(`${name}-install-on-publish`), {
                 create: 'aws ssm send-command --region "$UPTYCS_REGION" --cli-input-json "$UPTYCS_SEND_COMMAND" --output text --query Command.CommandId',
-                environment: {
-                    UPTYCS_REGION: cfg.region,
-                    UPTYCS_SEND_COMMAND: published.apply((v) => sendCommandInput(cfg.packageName, v, settings)),
-                },
-                triggers: [published],
-            }, { parent: this, dependsOn: [this.document] });
+                // Only a new version (triggers: replace) installs; fresh role credentials alone do not.
+                update: "true",
+                environment: pulumi.all([credentials, documentVersion]).apply(([c, v]): pulumi.Output<Record<string, string>> => {
+                    const env: Record<string, string> = { UPTYCS_REGION: region, UPTYCS_SEND_COMMAND: sendCommandInput(cfg.packageName, v, settings), ...c?.plain, ...c?.secret };
+                    return Object.keys(c?.secret ?? {}).length > 0 ? pulumi.secret(env) : pulumi.output(env);
+                }),
+                triggers: [documentVersion],
+            }, { parent: this, dependsOn: [document], aliases: scope.aliases(`${name}-install-on-publish`) });
         }
 
-        this.packageName = this.document.name;
-        this.documentVersion = manifest.version;
-        this.agentVersion = this.artifacts[0].version;
-        this.bucketName = bucketName;
-        this.zips = pulumi.all(this.artifacts.map((a) => a.zipFileName)).apply((names) =>
-            Object.fromEntries(names.map((n, i) => [targetOf(cfg.entries[i]), n])));
-        this.registerOutputs({
-            packageName: this.packageName, documentVersion: this.documentVersion, agentVersion: this.agentVersion,
-            bucketName: this.bucketName, zips: this.zips,
-        });
+        return { documentArn: document.arn, documentVersion, bucketName };
+    }
+
+    /**
+     * A service-managed StackSet (auto-deployment on) whose template installs the package in
+     * every account of the OUs, one stack instance per region over all the OUs. The published
+     * VersionName is a StackSet parameter: each publish updates the StackSet, and so the
+     * associations, which run again. A region whose VersionName differs (its own history) gets it
+     * as a parameter override.
+     */
+    private rollOutToOrganization(name: string, cfg: DistributorConfig, accountId: pulumi.Output<string>, byRegion: Record<string, RegionalPackage>): void {
+        const org = cfg.organization!;
+        const preferences = {
+            maxConcurrentPercentage: org.preferences.maxConcurrentPercentage,
+            failureTolerancePercentage: org.preferences.failureTolerancePercentage,
+            regionConcurrencyType: org.preferences.regionConcurrencyType,
+        };
+        const version = byRegion[org.regions[0]].documentVersion;
+        const stackSet = new aws.cloudformation.StackSet(`${name}-org`, {
+            name: `${cfg.packageName}-install`,
+            description: `Installs the Uptycs agent (Distributor package ${cfg.packageName}) in every account of ${org.organizationalUnitIds.join(", ")}`,
+            permissionModel: "SERVICE_MANAGED",
+            autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+            managedExecution: { active: true },
+            callAs: org.callAs,
+            operationPreferences: preferences,
+            templateBody: accountId.apply((acct) => JSON.stringify(organizationTemplate(cfg.packageName, acct, org), null, 2)),
+            parameters: { [VERSION_PARAMETER]: version },
+            tags: { ...cfg.tags },
+        }, { parent: this });
+        for (const region of org.regions) {
+            const own = byRegion[region].documentVersion;
+            new aws.cloudformation.StackSetInstance(`${name}-org-${region}`, {
+                stackSetName: stackSet.name,
+                stackSetInstanceRegion: region,
+                deploymentTargets: { organizationalUnitIds: [...org.organizationalUnitIds] },
+                callAs: org.callAs,
+                operationPreferences: preferences,
+                parameterOverrides: pulumi.all([own, version]).apply(([v, common]) => (v === common ? undefined : { [VERSION_PARAMETER]: v })),
+            }, { parent: this });
+        }
     }
 }

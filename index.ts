@@ -14,3 +14,5 @@ export const agentVersion = pkg.agentVersion;
 export const bucketName = pkg.bucketName;
 /** platform/version/arch → zip. */
 export const zips = pkg.zips;
+/** Region → the document's ARN, its version and the bucket, for every region published in. */
+export const regions = pkg.regions;

@@ -61,8 +61,11 @@ export const MAX_CONTENT_BYTES = 64 * 1024;
 export const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 /** At most this many versions per Distributor package. */
 export const MAX_PACKAGE_VERSIONS = 25;
-/** At most this many account ids per `ModifyDocumentPermission` call. */
-export const MAX_SHARE_ACCOUNTS = 20;
+/**
+ * At most this many accounts a document is shared with, per region (SSM quota "Shared SSM
+ * documents", raisable). `ModifyDocumentPermission` takes 20 per call; the AWS provider batches.
+ */
+export const MAX_SHARE_ACCOUNTS = 1000;
 
 /**
  * Why `name` is not a valid Distributor package (document) name, or `undefined` when it is.

@@ -2,7 +2,7 @@
  * Rollout and upkeep of the Distributor package, as pure data and functions: sharing, tags,
  * State Manager association and Run Command targets, and which old versions to delete.
  *
- * Sources: SSM `ModifyDocumentPermission` (≤ 20 account ids per call), the
+ * Sources: SSM document sharing (≤ 1000 accounts per document and region), the
  * `AWS-ConfigureAWSPackage` document's parameters (action, installationType, name, version),
  * SSM `Target` (`tag:<key>` or `InstanceIds`), S3 object tagging (≤ 10 tags per object),
  * and the Distributor quota of 25 versions per package.
@@ -66,7 +66,7 @@ export function parseShareAccounts(value: unknown): string[] {
     }
     const ids = [...new Set(value as string[])];
     if (ids.length > MAX_SHARE_ACCOUNTS) {
-        throw new Error(`lists ${ids.length} accounts; a package can be shared with at most ${MAX_SHARE_ACCOUNTS} per ModifyDocumentPermission call`);
+        throw new Error(`lists ${ids.length} distinct accounts; a document can be shared with at most ${MAX_SHARE_ACCOUNTS} accounts per region (SSM quota)`);
     }
     return ids;
 }
@@ -95,7 +95,11 @@ export function parseTags(value: unknown): Record<string, string> {
     return Object.fromEntries(entries) as Record<string, string>;
 }
 
-function parseTargets(value: unknown): InstanceTargets {
+/**
+ * Validates `targets`: `"all"` or `{tagKey, tagValues}`.
+ * @throws Error naming the field.
+ */
+export function parseTargets(value: unknown): InstanceTargets {
     if (value === "all") {
         return "all";
     }
@@ -106,7 +110,8 @@ function parseTargets(value: unknown): InstanceTargets {
     throw new Error(`targets must be "all" or {"tagKey": "...", "tagValues": ["..."]}`);
 }
 
-function parseInstallationType(value: unknown): InstallationType {
+/** Validates `installationType`; default `Uninstall and reinstall`. @throws Error naming the field. */
+export function parseInstallationType(value: unknown): InstallationType {
     if (value === undefined) {
         return "Uninstall and reinstall";
     }

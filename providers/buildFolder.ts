@@ -2,12 +2,43 @@
  * The local build folder: a content-addressed cache shared by every stack of a checkout.
  *
  * Layout under `buildDir` (default `build/`, git-ignored):
- * - `installers/<upt_package>-<arch>-<protect|sensor>-<version>/<installer>` and `installer.json`
- *   (file name, size, sha256) written last, so a folder without it is never trusted;
+ * - `installers/<16 hex of the tenant>/<upt_package>-<arch>-<protect|sensor>-<version>/<installer>`
+ *   and `installer.json` (tenant, asset group, file name, size, sha256) written last, so a folder
+ *   without it is never trusted; the tenant part keys the cache by Uptycs tenant and asset group,
+ *   as an installer embeds its tenant's enrollment secret;
  * - `zips/<dir>-<version>-<12 hex of the zip's sha256>.zip`.
+ * Installers and zips hold that secret: every folder is 0700 and every file 0600, whatever the
+ * umask, and folders left by older versions are tightened when used.
  * Writes go to `*.part-<pid>` files renamed into place; parts of dead processes are removed.
  * Runs inside the serialized dynamic provider: node modules are required inside the functions.
  */
+import { canonicalJson, sha256Hex } from "../platforms/digest";
+
+/** Mode of every folder of the build folder: owner only. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Mode of every file of the build folder: owner read/write only. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** What makes one cached installer differ from another. */
+export interface InstallerCacheKey {
+    /** The Uptycs tenant: API host and customer id, e.g. `acme.uptycs.io/1a2b…`. */
+    readonly tenant: string;
+    /** The asset group the installer enrolls into (`/objectGroups` id). */
+    readonly assetGroupId: string;
+    readonly uptPackage: string;
+    readonly arch: string;
+    readonly sensorOnly: boolean;
+    readonly version: string;
+}
+
+/**
+ * The installer's cache folder relative to `buildDir`. Pure: the tenant and asset group are
+ * hashed (16 hex), so equal keys share a folder and different tenants never do.
+ */
+export function installerCacheDir(key: InstallerCacheKey): string {
+    const tenant = sha256Hex(canonicalJson({ tenant: key.tenant, assetGroupId: key.assetGroupId })).slice(0, 16);
+    return `installers/${tenant}/${key.uptPackage}-${key.arch}-${key.sensorOnly ? "sensor" : "protect"}-${key.version}`;
+}
 
 /** Hex sha256 of a file, streamed. Rejects when the file cannot be read. */
 export async function sha256File(file: string): Promise<string> {
@@ -27,10 +58,11 @@ export async function sha256FileIfExists(file: string): Promise<string | undefin
 }
 
 /**
- * Streams `source` into `file`, hashing on the way (memory stays flat); `onChunk` runs per chunk,
- * e.g. to reset an idle timer. Resolves with the bytes written and their hex sha256.
+ * Streams `source` into `file` (mode 0600), hashing on the way (memory stays flat); `onChunk`
+ * runs per chunk with the bytes received so far, e.g. to reset an idle timer. Resolves with the
+ * bytes written and their hex sha256.
  */
-export async function writeHashed(source: NodeJS.ReadableStream, file: string, onChunk: () => void = () => undefined): Promise<{ size: number; sha256: string }> {
+export async function writeHashed(source: NodeJS.ReadableStream, file: string, onChunk: (received: number) => void = () => undefined): Promise<{ size: number; sha256: string }> {
     const fs: typeof import("fs") = require("fs");
     const crypto: typeof import("crypto") = require("crypto");
     const { pipeline }: typeof import("stream/promises") = require("stream/promises");
@@ -39,12 +71,14 @@ export async function writeHashed(source: NodeJS.ReadableStream, file: string, o
     await pipeline(source, async function* (chunks: AsyncIterable<Buffer | string>) {
         for await (const chunk of chunks) {
             const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-            onChunk();
             hash.update(bytes);
             size += bytes.length;
+            onChunk(size);
             yield bytes;
         }
-    }, fs.createWriteStream(file));
+    }, fs.createWriteStream(file, { mode: PRIVATE_FILE_MODE }));
+    // The mode applies only when the file is created: tighten a file that existed.
+    await fs.promises.chmod(file, PRIVATE_FILE_MODE);
     return { size, sha256: hash.digest("hex") };
 }
 
@@ -64,15 +98,22 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * Creates `dir` and removes the `*.part-<pid>` files of processes that no longer run (a killed
- * `pulumi up`), so they are never mistaken for content and do not pile up.
- * @throws Error naming `dir` when it cannot be created or written.
+ * Creates `root/…parts` with every folder from `root` down 0700 (existing ones tightened), and
+ * removes the `*.part-<pid>` files of processes that no longer run (a killed `pulumi up`) from the
+ * last one, so they are never mistaken for content and do not pile up.
+ * @returns the folder's path.
+ * @throws Error naming the folder when it cannot be created or written.
  */
-export async function prepareDir(dir: string): Promise<void> {
+export async function prepareDir(root: string, ...parts: string[]): Promise<string> {
     const fs: typeof import("fs") = require("fs");
     const path: typeof import("path") = require("path");
+    let dir = root;
     try {
-        await fs.promises.mkdir(dir, { recursive: true });
+        for (const part of ["", ...parts]) {
+            dir = path.join(dir, part);
+            await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+            await fs.promises.chmod(dir, PRIVATE_DIR_MODE);
+        }
         await fs.promises.access(dir, fs.constants.W_OK);
     } catch (e) {
         throw new Error(`the build folder ${dir} is not writable: ${(e as Error).message}`);
@@ -83,13 +124,43 @@ export async function prepareDir(dir: string): Promise<void> {
             await fs.promises.rm(path.join(dir, name), { force: true });
         }
     }
+    return dir;
 }
 
-/** Writes `text` to `file` through a part file and a rename, so readers never see half of it. */
+/**
+ * Makes the whole build folder private: every folder 0700, every file 0600 (links are left
+ * alone). For folders and files written by older versions of the program or under a loose umask;
+ * cheap, as the folder holds tens of files. A missing folder is created.
+ * @throws Error naming the folder when it cannot be created or changed.
+ */
+export async function tightenBuildFolder(buildDir: string): Promise<void> {
+    const fs: typeof import("fs") = require("fs");
+    const path: typeof import("path") = require("path");
+    await prepareDir(buildDir);
+    const walk = async (dir: string): Promise<void> => {
+        for (const entry of await fs.promises.readdir(dir, { withFileTypes: true })) {
+            const p = path.join(dir, entry.name);
+            if (entry.isDirectory()) {
+                await fs.promises.chmod(p, PRIVATE_DIR_MODE);
+                await walk(p);
+            } else if (entry.isFile()) {
+                await fs.promises.chmod(p, PRIVATE_FILE_MODE);
+            }
+        }
+    };
+    try {
+        await walk(buildDir);
+    } catch (e) {
+        throw new Error(`the build folder ${buildDir} cannot be made private: ${(e as Error).message}`);
+    }
+}
+
+/** Writes `text` to `file` (0600) through a part file and a rename, so readers never see half of it. */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
     const fs: typeof import("fs") = require("fs");
     const path: typeof import("path") = require("path");
     const part = partFile(path.dirname(file), path.basename(file));
-    await fs.promises.writeFile(part, text);
+    await fs.promises.writeFile(part, text, { mode: PRIVATE_FILE_MODE });
+    await fs.promises.chmod(part, PRIVATE_FILE_MODE);
     await fs.promises.rename(part, file);
 }

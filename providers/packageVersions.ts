@@ -5,12 +5,14 @@
  * - `DistributorVersionPruner` keeps the package within its quota of 25 versions: after each
  *   publish it deletes the oldest versions beyond `keepVersions`, never the default one (SSM
  *   `DeleteDocument` with `VersionName`).
- * AWS credentials come from the standard chain of the machine running `pulumi up`; the region
- * from the stack's `aws:region`. They run in serialized dynamic providers: the AWS SDK is
- * required inside the functions.
+ * AWS credentials are the stack's (`aws:profile`, static keys, `aws:assumeRoles`, …), read in
+ * `configure` through `awsCredentials.ts`; before choosing from or deleting in the package's
+ * history, the account they reach is checked against the stack's `aws` provider's (`accountId`).
+ * They run in serialized dynamic providers: the AWS SDK is required inside the functions.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { chooseVersionName, PackageVersion, versionsToPrune } from "../platforms/rollout";
+import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFromConfig } from "./awsCredentials";
 
 /** The resource inputs for resolved properties `T`. */
 type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
@@ -25,6 +27,8 @@ interface PrunerProps {
     readonly keepVersions: number;
     /** AWS region of the package. */
     readonly region: string;
+    /** The account of the stack's `aws` provider (`aws.getCallerIdentity`); nothing is deleted elsewhere. */
+    readonly accountId: string;
 }
 
 /** Inputs of {@link DistributorVersionPruner}. */
@@ -36,10 +40,19 @@ export interface VersionPrunerOutputs extends PrunerProps {
     readonly deletedVersions: string[];
 }
 
-/** The package's versions; none when the package does not exist yet (first publish). */
-async function listVersions(packageName: string, region: string): Promise<PackageVersion[]> {
+/** The stack's AWS credential settings, as a dynamic provider's `configure` receives the stack config. */
+function awsSettingsOf(req: pulumi.dynamic.ConfigureRequest): AwsCredentialSettings {
+    return awsSettingsFromConfig((key) => req.config.get(key));
+}
+
+/**
+ * The package's versions; none when the package does not exist yet (first publish). Checks the
+ * account first: the history of a same-named package in another account must never count.
+ */
+async function listVersions(aws: AwsCredentialSettings, packageName: string, region: string, accountId: string, purpose: string): Promise<PackageVersion[]> {
     const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");
-    const client = new ssm.SSMClient({ region });
+    await assertAwsAccount(aws, region, accountId, `${purpose} of Distributor package ${packageName} in ${region}`);
+    const client = new ssm.SSMClient(awsClientConfig(aws, region));
     try {
         const versions: PackageVersion[] = [];
         for await (const page of ssm.paginateListDocumentVersions({ client }, { Name: packageName })) {
@@ -66,27 +79,39 @@ interface VersionNameProps {
     readonly contentVersion: string;
     /** AWS region of the package. */
     readonly region: string;
+    /** The account of the stack's `aws` provider (`aws.getCallerIdentity`). */
+    readonly accountId: string;
 }
 
 /** Inputs of {@link PackageVersionName}. */
 export type VersionNameInputs = InputsOf<VersionNameProps>;
 
-async function resolveVersionName(props: VersionNameProps): Promise<pulumi.dynamic.CreateResult> {
-    const versionName = chooseVersionName(props.contentVersion, await listVersions(props.packageName, props.region));
-    return { id: `${props.region}/${props.packageName}`, outs: { ...props, versionName } };
+/** The dynamic provider of {@link PackageVersionName}: resolves on create and on new content. */
+export class VersionNameProvider implements pulumi.dynamic.ResourceProvider {
+    private aws: AwsCredentialSettings = awsSettingsFromConfig(() => undefined);
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.aws = awsSettingsOf(req);
+    }
+
+    async diff(_id: string, olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.DiffResult> {
+        const changed = (["packageName", "contentVersion", "region", "accountId"] as const).some((k) => olds[k] !== news[k]);
+        return { changes: changed, replaces: [] };
+    }
+
+    async create(props: VersionNameProps): Promise<pulumi.dynamic.CreateResult> {
+        const history = await listVersions(this.aws, props.packageName, props.region, props.accountId, "choose the next version name");
+        return { id: `${props.region}/${props.packageName}`, outs: { ...props, versionName: chooseVersionName(props.contentVersion, history) } };
+    }
+
+    async update(_id: string, _olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: (await this.create(news)).outs };
+    }
 }
 
-/** The dynamic provider of {@link PackageVersionName}: resolves on create and on new content. */
-export const versionNameProvider: pulumi.dynamic.ResourceProvider = {
-    async diff(_id: string, olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.DiffResult> {
-        const changed = (["packageName", "contentVersion", "region"] as const).some((k) => olds[k] !== news[k]);
-        return { changes: changed, replaces: [] };
-    },
-    create: resolveVersionName,
-    async update(_id: string, _olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: (await resolveVersionName(news)).outs };
-    },
-};
+// One provider object per type: serialized once per program run (the SDK caches by object), one
+// instance in the host, configured with the stack's AWS settings.
+const VERSION_NAME_PROVIDER = new VersionNameProvider();
 
 /**
  * The VersionName to publish: the content-derived version, or `<it>-r<n>` when the package used
@@ -96,21 +121,23 @@ export class PackageVersionName extends pulumi.dynamic.Resource {
     public readonly versionName!: pulumi.Output<string>;
 
     constructor(name: string, args: VersionNameInputs, opts?: pulumi.CustomResourceOptions) {
-        super(versionNameProvider, name, { ...args, versionName: undefined }, opts, "uptycs", "PackageVersionName");
+        super(VERSION_NAME_PROVIDER, name, { ...args, versionName: undefined }, opts, "uptycs", "PackageVersionName");
     }
 }
 
 /**
  * Deletes the versions beyond `keepVersions`; returns their names. Nothing to prune: no delete call.
- * @throws Error naming the package and version when AWS refuses.
+ * @throws Error naming both accounts when the credentials reach another account than the
+ *   stack's (nothing is deleted), or naming the package and version when AWS refuses.
  */
-export async function pruneVersions(props: PrunerProps): Promise<string[]> {
+export async function pruneVersions(aws: AwsCredentialSettings, props: PrunerProps): Promise<string[]> {
     const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");
-    const doomed = versionsToPrune(await listVersions(props.packageName, props.region), props.keepVersions);
+    const history = await listVersions(aws, props.packageName, props.region, props.accountId, "delete old versions");
+    const doomed = versionsToPrune(history, props.keepVersions);
     if (doomed.length === 0) {
         return [];
     }
-    const client = new ssm.SSMClient({ region: props.region });
+    const client = new ssm.SSMClient(awsClientConfig(aws, props.region));
     try {
         for (const v of doomed) {
             const target = v.versionName !== undefined ? { VersionName: v.versionName } : { DocumentVersion: v.documentVersion };
@@ -124,21 +151,33 @@ export async function pruneVersions(props: PrunerProps): Promise<string[]> {
     return doomed.map((v) => v.versionName ?? v.documentVersion);
 }
 
-const PRUNER_INPUTS: readonly (keyof PrunerProps)[] = ["packageName", "documentVersion", "keepVersions", "region"];
+const PRUNER_INPUTS: readonly (keyof PrunerProps)[] = ["packageName", "documentVersion", "keepVersions", "region", "accountId"];
+/** Another package, region or account is another resource. */
+const PRUNER_IDENTITY: readonly (keyof PrunerProps)[] = ["packageName", "region", "accountId"];
 
 /** The dynamic provider of {@link DistributorVersionPruner}. */
-export const versionPrunerProvider: pulumi.dynamic.ResourceProvider = {
+export class VersionPrunerProvider implements pulumi.dynamic.ResourceProvider {
+    private aws: AwsCredentialSettings = awsSettingsFromConfig(() => undefined);
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.aws = awsSettingsOf(req);
+    }
+
     async diff(_id: string, olds: VersionPrunerOutputs, news: PrunerProps): Promise<pulumi.dynamic.DiffResult> {
         const changed = PRUNER_INPUTS.filter((k) => olds[k] !== news[k]);
-        return { changes: changed.length > 0, replaces: changed.includes("packageName") || changed.includes("region") ? ["packageName"] : [] };
-    },
+        return { changes: changed.length > 0, replaces: changed.filter((k) => PRUNER_IDENTITY.includes(k)) };
+    }
+
     async create(inputs: PrunerProps): Promise<pulumi.dynamic.CreateResult> {
-        return { id: `${inputs.region}/${inputs.packageName}`, outs: { ...inputs, deletedVersions: await pruneVersions(inputs) } };
-    },
+        return { id: `${inputs.region}/${inputs.packageName}`, outs: { ...inputs, deletedVersions: await pruneVersions(this.aws, inputs) } };
+    }
+
     async update(_id: string, _olds: VersionPrunerOutputs, news: PrunerProps): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: { ...news, deletedVersions: await pruneVersions(news) } };
-    },
-};
+        return { outs: { ...news, deletedVersions: await pruneVersions(this.aws, news) } };
+    }
+}
+
+const VERSION_PRUNER_PROVIDER = new VersionPrunerProvider();
 
 /** Deletes the oldest versions of a Distributor package beyond `keepVersions` after each publish. */
 export class DistributorVersionPruner extends pulumi.dynamic.Resource {
@@ -146,6 +185,6 @@ export class DistributorVersionPruner extends pulumi.dynamic.Resource {
     public readonly deletedVersions!: pulumi.Output<string[]>;
 
     constructor(name: string, args: VersionPrunerInputs, opts?: pulumi.CustomResourceOptions) {
-        super(versionPrunerProvider, name, { ...args, deletedVersions: undefined }, opts, "uptycs", "DistributorVersionPruner");
+        super(VERSION_PRUNER_PROVIDER, name, { ...args, deletedVersions: undefined }, opts, "uptycs", "DistributorVersionPruner");
     }
 }

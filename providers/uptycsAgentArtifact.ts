@@ -19,10 +19,12 @@ import { AgentMappingEntry, entryFamily, validateAgentMappingEntry } from "../pl
 import { canonicalJson, sha256Hex } from "../platforms/digest";
 import { renderScripts, scriptsDigest } from "../platforms/scripts";
 import { isAgentVersion, LATEST } from "../platforms/version";
-import { partFile, prepareDir, sha256File, sha256FileIfExists, writeFileAtomic } from "./buildFolder";
+import {
+    installerCacheDir, partFile, prepareDir, sha256File, sha256FileIfExists, tightenBuildFolder, writeFileAtomic,
+} from "./buildFolder";
 import {
     DEFAULT_REQUEST_POLICY, downloadInstaller, DownloadedInstaller, getAssetGroupId, getOfferedVersions,
-    parseApiKey, RequestPolicy, UptycsApiKey,
+    parseApiKey, RequestPolicy, tenantOf, UptycsApiKey,
 } from "./uptycsApi";
 import { writeDeterministicZip } from "./zip";
 
@@ -93,6 +95,13 @@ interface CheckedProps {
     readonly buildDir: string;
     /** The concrete agent version that is built. */
     readonly version: string;
+    /**
+     * The Uptycs tenant the installer comes from, `<API host>/<customerId>`; `""` for `local`.
+     * Installers embed their tenant's enrollment secret: another tenant is another zip.
+     */
+    readonly tenant: string;
+    /** The asset group the installer enrolls into (`GET /objectGroups`, named `assets`); `""` for `local`. */
+    readonly assetGroupId: string;
     /** sha256 of the scripts rendered from the templates (a template change changes the zip). */
     readonly scriptsDigest: string;
     /** For `local`: the installer's path and sha256 as found by `check`; `""` for `api`. */
@@ -127,9 +136,15 @@ export interface ArtifactDiffResult extends pulumi.dynamic.DiffResult {
     readonly diffs: string[];
 }
 
+/** `installer.json` of a cached installer: whose it is, and what was downloaded. */
+interface CachedInstaller extends DownloadedInstaller {
+    readonly tenant: string;
+    readonly assetGroupId: string;
+}
+
 /** Properties whose change changes the zip; `diff` reports them by these names. */
 const ZIP_INPUTS: readonly (keyof CheckedProps)[] = [
-    "version", "sensorOnly", "entry", "installerSource", "installerDir", "packageName", "buildDir",
+    "version", "tenant", "assetGroupId", "sensorOnly", "entry", "installerSource", "installerDir", "packageName", "buildDir",
     "scriptsDigest", "localInstallerSha256",
 ];
 
@@ -242,15 +257,24 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         if (failures.length > 0 || entry === undefined) {
             return { inputs: news, failures };
         }
+        // Installers and zips embed the tenant's enrollment secret: whatever an older version or
+        // a loose umask left, the build folder is private before anything else happens.
+        const buildDir = news.buildDir as string;
+        await this.once(`private:${buildDir}`, () => tightenBuildFolder(buildDir));
         const installerDir = typeof news.installerDir === "string" ? news.installerDir : "";
         let version = agentVersion as string;
         let localInstaller = "";
         let localInstallerSha256 = "";
+        let tenant = "";
+        let assetGroupId = "";
         if (source === "local") {
             localInstaller = await findLocalInstaller(installerDir, entry);
             localInstallerSha256 = await sha256File(localInstaller);
         } else {
+            const apiKey = await this.apiKey();
             const offered = await this.offeredVersions();
+            tenant = `${tenantOf(apiKey)}/${apiKey.customerId}`;
+            assetGroupId = await this.once("assetGroupId", () => getAssetGroupId(apiKey, this.policy));
             if (version === LATEST) {
                 version = offered[0];
             } else if (!offered.includes(version)) {
@@ -266,6 +290,8 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             packageName: news.packageName as string,
             buildDir: news.buildDir as string,
             version,
+            tenant,
+            assetGroupId,
             scriptsDigest: scriptsDigest(entryFamily(entry), news.packageName as string),
             localInstaller,
             localInstallerSha256,
@@ -318,30 +344,36 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             return { file: props.localInstaller, fileName: path.basename(props.localInstaller), size, sha256 };
         }
         const arch: Arch = props.entry.arch_type;
-        const key = `${props.entry.upt_package}-${arch}-${props.sensorOnly ? "sensor" : "protect"}-${props.version}`;
-        const dir = path.join(props.buildDir, "installers", key);
-        return this.once(`installer:${dir}`, async () => {
+        const cacheDir = installerCacheDir({
+            tenant: props.tenant, assetGroupId: props.assetGroupId, uptPackage: props.entry.upt_package, arch, sensorOnly: props.sensorOnly, version: props.version,
+        });
+        return this.once(`installer:${props.buildDir}/${cacheDir}`, async () => {
+            const dir = await prepareDir(props.buildDir, ...cacheDir.split("/"));
             const metaFile = path.join(dir, "installer.json");
-            await prepareDir(dir);
             if (fs.existsSync(metaFile)) {
-                const meta = JSON.parse(await fs.promises.readFile(metaFile, "utf8")) as DownloadedInstaller;
+                const meta = JSON.parse(await fs.promises.readFile(metaFile, "utf8")) as CachedInstaller;
                 const file = path.join(dir, meta.fileName);
-                if (installerNameProblem(meta.fileName, props.entry.upt_package) === undefined
+                // Trusted only for its own tenant and asset group, and only while its bytes are intact.
+                if (meta.tenant === props.tenant && meta.assetGroupId === props.assetGroupId
+                    && installerNameProblem(meta.fileName, props.entry.upt_package) === undefined
                     && (await sha256FileIfExists(file)) === meta.sha256) {
-                    return { file, ...meta };
+                    return { file, fileName: meta.fileName, size: meta.size, sha256: meta.sha256 };
                 }
                 await fs.promises.rm(metaFile, { force: true });
             }
             const apiKey = await this.apiKey();
-            const assetGroupId = await this.once("assetGroupId", () => getAssetGroupId(apiKey, this.policy));
+            if (`${tenantOf(apiKey)}/${apiKey.customerId}` !== props.tenant) {
+                throw new Error(`the Uptycs credentials name tenant ${tenantOf(apiKey)}/${apiKey.customerId}, but check resolved ${props.tenant}; run again`);
+            }
             const part = partFile(dir, "download");
             try {
                 const got = await downloadInstaller(apiKey, {
-                    uptPackage: props.entry.upt_package, arch, version: props.version, sensorOnly: props.sensorOnly, assetGroupId,
+                    uptPackage: props.entry.upt_package, arch, version: props.version, sensorOnly: props.sensorOnly, assetGroupId: props.assetGroupId,
                 }, part, this.policy);
                 const file = path.join(dir, got.fileName);
                 await fs.promises.rename(part, file);
-                await writeFileAtomic(metaFile, JSON.stringify(got, null, 2));
+                const meta: CachedInstaller = { tenant: props.tenant, assetGroupId: props.assetGroupId, ...got };
+                await writeFileAtomic(metaFile, JSON.stringify(meta, null, 2));
                 return { file, ...got };
             } finally {
                 await fs.promises.rm(part, { force: true });
@@ -359,7 +391,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         // byte-identical zips: write the first, hard-link it for the others.
         const contentKey = sha256Hex(canonicalJson({ installer: installer.sha256, name: installer.fileName, scripts }));
         const first = await this.once(`zip:${zipDir}:${contentKey}`, async () => {
-            await prepareDir(zipDir);
+            await prepareDir(props.buildDir, "zips");
             const part = partFile(zipDir, props.entry.dir);
             try {
                 const zip = await writeDeterministicZip([

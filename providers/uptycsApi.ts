@@ -106,17 +106,35 @@ function redact(text: string, apiKey: UptycsApiKey): string {
 }
 
 /**
+ * Milliseconds a body may stay silent after its connection closed: all it will ever get is then
+ * in memory, so a longer pause means it ended short.
+ */
+export const CLOSED_BODY_GRACE_MS = 1000;
+
+/** What `consume` learns about the connection while it reads a body. */
+export interface BodyReading {
+    /** Resets the idle timer; call it per chunk read. */
+    touch(): void;
+    /** True once the server closed the connection; the body then ends where it is. */
+    readonly closed: boolean;
+}
+
+/**
  * Sends one authenticated GET with retries and hands the 2xx response to `consume`, inside the
  * retry loop, so an error while reading the body (reset, stall, short body) is retried too.
- * `consume` receives a `touch` callback that resets the idle timer; call it per chunk read.
+ * node-fetch 2 never ends a body whose connection closed short of its Content-Length, so each
+ * attempt watches its own connection: once it has closed, what was received is still read, and
+ * a body that then stops for {@link CLOSED_BODY_GRACE_MS} is aborted; `reading.closed` tells
+ * `consume` why.
  * @throws UptycsApiError on 4xx (401/403: credentials rejected), or after the last retry.
  */
 export async function uptycsGet<T>(
     apiKey: UptycsApiKey,
     path: string,
     policy: RequestPolicy,
-    consume: (response: Response, touch: () => void) => Promise<T>,
+    consume: (response: Response, reading: BodyReading) => Promise<T>,
 ): Promise<T> {
+    const https: typeof import("https") = require("https");
     const fetch: typeof import("node-fetch").default = require("node-fetch");
     const pRetry: typeof import("p-retry") = require("p-retry");
     const url = `https://${tenantOf(apiKey)}/public/api/customers/${encodeURIComponent(apiKey.customerId)}${path}`;
@@ -124,16 +142,31 @@ export async function uptycsGet<T>(
     const attempt = async (): Promise<T> => {
         const controller = new AbortController();
         let timer: NodeJS.Timeout | undefined;
-        const touch = (): void => {
-            clearTimeout(timer);
-            timer = setTimeout(() => controller.abort(), policy.idleTimeoutMs);
+        const reading = {
+            closed: false,
+            touch(): void {
+                clearTimeout(timer);
+                timer = setTimeout(() => controller.abort(), reading.closed ? Math.min(policy.idleTimeoutMs, CLOSED_BODY_GRACE_MS) : policy.idleTimeoutMs);
+            },
         };
-        touch();
+        reading.touch();
+        // One connection per attempt (no keep-alive), so its close is this response's end.
+        const agent = new https.Agent({ keepAlive: false });
+        const connect = agent.createConnection.bind(agent);
+        agent.createConnection = (options, callback) => {
+            const socket = connect(options, callback);
+            socket?.once("close", () => {
+                reading.closed = true;
+                reading.touch();
+            });
+            return socket;
+        };
         try {
             const response = await fetch(url, {
                 headers: { authorization: `Bearer ${bearerToken(apiKey)}`, date: new Date().toUTCString(), accept: "*/*" },
                 compress: false,
                 signal: controller.signal,
+                agent,
             }).catch((e: Error) => {
                 throw new Error(`${what} failed: ${controller.signal.aborted ? `no answer within ${policy.idleTimeoutMs} ms` : e.message}`);
             });
@@ -149,14 +182,15 @@ export async function uptycsGet<T>(
                 const body = redact((await response.text().catch(() => "")).slice(0, 200), apiKey);
                 throw new pRetry.AbortError(apiError(`${what} answered HTTP ${response.status}: ${body}`, response.status));
             }
-            return await consume(response, touch).catch((e: Error) => {
+            return await consume(response, reading).catch((e: Error) => {
                 if (isUptycsApiError(e)) {
                     throw new pRetry.AbortError(e);
                 }
-                throw new Error(controller.signal.aborted ? `${what}: the server sent nothing for ${policy.idleTimeoutMs} ms` : e.message);
+                throw new Error(controller.signal.aborted && !reading.closed ? `${what}: the server sent nothing for ${policy.idleTimeoutMs} ms` : e.message);
             });
         } finally {
             clearTimeout(timer);
+            agent.destroy();
         }
     };
     try {
@@ -251,7 +285,7 @@ export async function downloadInstaller(
     policy: RequestPolicy,
 ): Promise<DownloadedInstaller> {
     const path = installerPath(req);
-    return uptycsGet(apiKey, path, policy, async (response, touch) => {
+    return uptycsGet(apiKey, path, policy, async (response, reading) => {
         let fileName: string;
         try {
             fileName = fileNameFromContentDisposition(response.headers.get("content-disposition"));
@@ -262,10 +296,27 @@ export async function downloadInstaller(
         if (problem !== undefined) {
             throw apiError(`GET ${path} on ${tenantOf(apiKey)}: the installer file name '${fileName.slice(0, 250)}' ${problem}`);
         }
-        const { size, sha256 } = await writeHashed(response.body, tempFile, touch);
-        const expected = response.headers.get("content-length");
-        if (expected !== null && Number(expected) !== size) {
-            throw new Error(`GET ${path} on ${tenantOf(apiKey)}: got ${size} of ${expected} bytes`);
+        const header = response.headers.get("content-length");
+        const expected = header === null ? undefined : Number(header);
+        const short = (received: number): Error => new Error(`GET ${path} on ${tenantOf(apiKey)}: the body ended after ${received} of ${expected} bytes (Content-Length)`);
+        let received = 0;
+        let written: { size: number; sha256: string };
+        try {
+            written = await writeHashed(response.body, tempFile, (n) => {
+                received = n;
+                reading.touch();
+            });
+        } catch (e) {
+            // A connection that closed early is a short body, whatever the HTTP client calls it;
+            // an idle timeout (an abort on an open connection) is reported as such by uptycsGet.
+            if (((e as Error).name !== "AbortError" || reading.closed) && expected !== undefined && received < expected) {
+                throw short(received);
+            }
+            throw e;
+        }
+        const { size, sha256 } = written;
+        if (expected !== undefined && expected !== size) {
+            throw short(size);
         }
         if (size === 0) {
             throw apiError(`GET ${path} on ${tenantOf(apiKey)}: the installer '${fileName}' is empty (0 bytes)`);

@@ -1,59 +1,85 @@
 // `npm test`: makes a throw-away TLS certificate for the local Uptycs API, then runs each suite
 // in its own mocha process with NODE_EXTRA_CA_CERTS set, as node reads it only at start. The
-// program suites get their own process: the Pulumi mock runtime is global state.
+// program suites get their own processes (the Pulumi mock runtime is global state), run side by
+// side, one per core: they spend their time in ts-node, closure serialization and child processes.
+//
+// Arguments: suite names to run some of them, or test files to run just those (one process);
+// `--` options go to mocha (e.g. --grep=<pattern>).
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ensureTestCertificate } from "./support/tls";
 
-const SUITES: Record<string, string[]> = {
+/** The end-to-end files that drive the provider host; the rest of test/program is mocks only. */
+const HOST_FILES = ["e2e", "faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "distributorAgent"].map((f) => `test/program/${f}.test.ts`);
+const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `test/program/${f}`).filter((f) => f.endsWith(".test.ts") && !HOST_FILES.includes(f));
+
+let suites: Record<string, string[]> = {
     unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
-    program: ["test/program/**/*.test.ts"],
+    host: HOST_FILES,
+    program: MOCK_FILES,
 };
+
+const args = process.argv.slice(2);
+const files = args.filter((a) => a.endsWith(".ts"));
+const mochaOptions = args.filter((a) => a.startsWith("--"));
+const wanted = args.filter((a) => !a.endsWith(".ts") && !a.startsWith("--"));
+if (files.length > 0) {
+    suites = { files };
+} else if (wanted.length > 0) {
+    suites = Object.fromEntries(Object.entries(suites).filter(([name]) => wanted.includes(name)));
+}
 
 const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-test-tls-"));
 const { certFile } = ensureTestCertificate(tlsDir);
 const env = { ...process.env, NODE_EXTRA_CA_CERTS: certFile, UPTYCS_TEST_TLS_DIR: tlsDir, TS_NODE_TRANSPILE_ONLY: "true" };
-const wanted = process.argv.slice(2);
+
+interface SuiteResult {
+    readonly passed: number;
+    readonly failed: number;
+    readonly skipped: number;
+    readonly status: number;
+}
 
 /**
- * Runs one suite, echoing its output, and returns mocha's passing/failing counts. `--exit`: a
- * handle a test leaks (a socket, a child) must not hang CI after the results are in.
+ * Runs one suite, printing its output when it ends (suites run side by side), and returns
+ * mocha's passing/failing/pending counts. `--exit`: a handle a test leaks (a socket, a child)
+ * must not hang CI after the results are in.
  */
-function runSuite(globs: string[]): Promise<{ passed: number; failed: number; status: number }> {
+function runSuite(name: string, globs: string[]): Promise<SuiteResult> {
     const mocha = require.resolve("mocha/bin/mocha.js");
-    const child = spawn(process.execPath, [mocha, "--require", "ts-node/register", "--timeout", "120000", "--exit", "--extension", "ts", ...globs], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [mocha, "--require", "ts-node/register", "--timeout", "120000", "--exit", "--extension", "ts", ...mochaOptions, ...globs], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        process.stdout.write(d);
-    });
-    return new Promise((resolve) => child.on("close", (code) => resolve({
-        passed: Number(/^\s*(\d+) passing/m.exec(out)?.[1] ?? 0),
-        failed: Number(/^\s*(\d+) failing/m.exec(out)?.[1] ?? 0),
-        status: code ?? 1,
-    })));
+    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+    return new Promise((resolve) => child.on("close", (code) => {
+        process.stdout.write(`\n=== ${name} suite\n${out}`);
+        resolve({
+            passed: Number(/^\s*(\d+) passing/m.exec(out)?.[1] ?? 0),
+            failed: Number(/^\s*(\d+) failing/m.exec(out)?.[1] ?? 0),
+            skipped: Number(/^\s*(\d+) pending/m.exec(out)?.[1] ?? 0),
+            status: code ?? 1,
+        });
+    }));
 }
 
 async function main(): Promise<void> {
-    let passed = 0;
-    let failed = 0;
-    let broken = false;
-    for (const [name, globs] of Object.entries(SUITES)) {
-        if (wanted.length > 0 && !wanted.includes(name)) {
-            continue;
+    const queue = Object.entries(suites);
+    const results: SuiteResult[] = [];
+    const worker = async (): Promise<void> => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+            results.push(await runSuite(...next));
         }
-        console.log(`\n=== ${name} suite`);
-        const r = await runSuite(globs);
-        passed += r.passed;
-        failed += r.failed;
-        // A suite that crashed before reporting counts as a failure even with no failing test.
-        broken = broken || (r.status !== 0 && r.failed === 0);
-    }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, os.cpus().length) }, worker));
     fs.rmSync(tlsDir, { recursive: true, force: true });
-    console.log(`\nmocha: ${passed} passed, ${failed + (broken ? 1 : 0)} failed`);
-    process.exit(failed === 0 && !broken && passed > 0 ? 0 : 1);
+    const sum = (k: "passed" | "failed" | "skipped"): number => results.reduce((n, r) => n + r[k], 0);
+    // A suite that crashed before reporting counts as a failure even with no failing test.
+    const broken = results.filter((r) => r.status !== 0 && r.failed === 0).length;
+    const failed = sum("failed") + broken;
+    console.log(`\nmocha: ${sum("passed")} passed, ${failed} failed${sum("skipped") > 0 ? `, ${sum("skipped")} skipped` : ""}`);
+    process.exit(failed === 0 && sum("passed") > 0 ? 0 : 1);
 }
 
 void main();

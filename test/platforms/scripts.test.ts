@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderScripts, scriptsDigest } from "../../platforms/scripts";
+import { requireTool } from "../support/tools";
 
 const INSTALLER = { rpm: "assets-uptycs-protect-5.7.0.25-Uptycs.aarch64.rpm", deb: "assets-uptycs-protect-5.7.0.25-Uptycs.deb", msi: "assets-osquery-5.5.1.14-Uptycs-windows.msi" };
 
@@ -25,15 +26,23 @@ describe("platforms/scripts", () => {
             }
         });
 
-        it(`${family}: shellcheck -s sh is clean and dash parses every script`, () => {
+        it(`${family}: dash parses every script`, function () {
+            requireTool(this, "dash");
             for (const [name, text] of Object.entries(scripts)) {
                 const file = path.join(tmp, `${family}-${name}`);
                 fs.writeFileSync(file, text);
-                const sc = spawnSync("shellcheck", ["-s", "sh", "-S", "style", file], { encoding: "utf8" });
-                assert.ok(sc.error === undefined, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)");
-                assert.strictEqual(sc.status, 0, `${family}/${name}:\n${sc.stdout}`);
                 const dash = spawnSync("dash", ["-n", file], { encoding: "utf8" });
-                assert.strictEqual(dash.status, 0, dash.stderr);
+                assert.strictEqual(dash.status, 0, `${family}/${name}: ${dash.stderr}`);
+            }
+        });
+
+        it(`${family}: shellcheck -s sh is clean`, function () {
+            requireTool(this, "shellcheck");
+            for (const [name, text] of Object.entries(scripts)) {
+                const file = path.join(tmp, `${family}-sc-${name}`);
+                fs.writeFileSync(file, text);
+                const sc = spawnSync("shellcheck", ["-s", "sh", "-S", "style", file], { encoding: "utf8" });
+                assert.strictEqual(sc.status, 0, `${family}/${name}:\n${sc.stdout}`);
             }
         });
     }

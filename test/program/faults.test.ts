@@ -7,6 +7,7 @@ import * as path from "path";
 import { FakeUptycsApi, Fault, TEST_SECRET } from "../support/fakeUptycsApi";
 import { ARTIFACT_TYPE, ProgramFailure, ProgramRun } from "../support/program";
 import { ROOT, TestStack } from "../support/e2e";
+import { installerCacheDir } from "../../providers/buildFolder";
 
 const MAPPING = {
     linux: [{ upt_package: "centos", id: "rhel", dir: "UPT_PRO_REDHAT_x86_64", name: "redhat", major_version: "_any", minor_version: "", arch_type: "x86_64" }],
@@ -29,6 +30,9 @@ const status = (s: number, times: number, path: RegExp = DOWNLOAD): Fault => ({ 
 const CASES: FaultCase[] = [
     // key file
     { title: "key file is not JSON", setup: (_a, s) => s.writeKey("{ not json"), error: /apiKeyFile \(.*key\.json\) is not valid JSON/ },
+    // The harness checks that no message, input, output or log holds TEST_SECRET.
+    { title: "malformed key file holding the secret: the error does not quote it", setup: (_a, s) => s.writeKey(`{"customerId": "c", "secret": "${TEST_SECRET}", "key": `), error: /apiKeyFile \(.*key\.json\) is not valid JSON$/ },
+    { title: "key file with the secret where the domain belongs: the error does not quote it", setup: (a, s) => s.writeKey({ ...a.apiKey(), domain: `${TEST_SECRET}/x` }), error: /must form a host name/ },
     ...["customerId", "key", "secret", "domain", "domainSuffix"].map((field): FaultCase => ({
         title: `key file lacks '${field}'`,
         setup: (a, s) => s.writeKey({ ...a.apiKey(), [field]: undefined }),
@@ -57,7 +61,15 @@ const CASES: FaultCase[] = [
     { title: "connection reset mid-body, then success", faults: [{ kind: "reset", times: 1, path: DOWNLOAD }] },
     { title: "connection reset mid-body forever", faults: [{ kind: "reset", times: 99, path: DOWNLOAD }], error: /after 3 attempts/ },
     { title: "body shorter than Content-Length, then success", faults: [{ kind: "short", times: 1, path: DOWNLOAD }] },
-    { title: "body shorter than Content-Length forever", faults: [{ kind: "short", times: 99, path: DOWNLOAD }], config: { requestTimeout: "0.5" }, error: /(got \d+ of \d+ bytes|[Pp]remature close|the server sent nothing for 500 ms).*\(after 3 attempts\)/ },
+    { title: "body shorter than Content-Length forever (connection dropped)", faults: [{ kind: "short", times: 99, path: DOWNLOAD }], error: /the body ended after \d+ of 66536 bytes \(Content-Length\) \(after 3 attempts\)/ },
+    { title: "body that ends cleanly short of its Content-Length: our message names the lengths", faults: [{ kind: "shortEnd", times: 99, path: DOWNLOAD }], error: /GET \/packageDownloads\/osquery\/centos\/.* the body ended after 32768 of 65536 bytes \(Content-Length\) \(after 3 attempts\)/ },
+    {
+        title: "a download that trickles for longer than the idle timeout in total, never pausing that long, succeeds on its first attempt",
+        // 16 pieces 200 ms apart: 3 s in all, six times the 0.5 s idle timeout.
+        faults: [{ kind: "trickle", chunks: 16, intervalMs: 200, times: 99, path: DOWNLOAD }],
+        config: { requestTimeout: "0.5" },
+        check: (a) => assert.strictEqual(a.requests.filter((r) => DOWNLOAD.test(r.path)).length, 1, "no retry: the idle timeout never fired"),
+    },
     { title: "server stalls after the headers: idle timeout, then success", faults: [{ kind: "stall", times: 1, path: DOWNLOAD }], config: { requestTimeout: "0.5" } },
     { title: "server stalls forever: a timeout error", faults: [{ kind: "stall", times: 99, path: DOWNLOAD }], config: { requestTimeout: "0.3" }, error: /the server sent nothing for 300 ms/ },
     { title: "redirect to the same resource is followed", faults: [{ kind: "redirect", times: 1, path: DOWNLOAD }], check: (a) => assert.ok(a.requests.some((r) => r.status === 302)) },
@@ -104,8 +116,8 @@ const CASES: FaultCase[] = [
     },
     {
         title: "killed mid-download earlier: stale part files removed, run converges",
-        setup: (_a, s) => {
-            const dir = path.join(ROOT, s.buildDir, "installers", "centos-x86_64-protect-5.14.2.21");
+        setup: (a, s) => {
+            const dir = path.join(ROOT, s.buildDir, rpmCacheDir(a));
             fs.mkdirSync(dir, { recursive: true });
             fs.writeFileSync(path.join(dir, "download.part-999999"), "half an installer");
             fs.writeFileSync(path.join(dir, "assets-uptycs-protect-5.14.2.21-Uptycs.x86_64.rpm"), "half an installer, no installer.json");
@@ -118,6 +130,14 @@ const CASES: FaultCase[] = [
         },
     },
 ];
+
+/** The cache folder of the x86_64 RPM installer of `api`'s tenant (relative to the build folder). */
+function rpmCacheDir(api: FakeUptycsApi): string {
+    return installerCacheDir({
+        tenant: `localhost:${api.port}/${api.customerId}`, assetGroupId: api.groups.find((g) => g.name === "assets")!.id,
+        uptPackage: "centos", arch: "x86_64", sensorOnly: false, version: "5.14.2.21",
+    });
+}
 
 /** Writes the given installer files (`<dir>/<name>`, or `<dir>/` for an empty folder) under `<buildDir>/installers-local`. */
 function placeInstallers(stack: TestStack, files: string[]): void {
@@ -183,7 +203,7 @@ describe("faults and bad input", function () {
             const config = { mappingFile, requestTimeout: "60" };
             // The first `up` hangs in the download; kill its host the way a dying CI runner would.
             const first = stack.up(config);
-            const installers = path.join(ROOT, stack.buildDir, "installers", "centos-x86_64-protect-5.14.2.21");
+            const installers = path.join(ROOT, stack.buildDir, rpmCacheDir(api));
             const deadline = Date.now() + 20_000;
             while (!(fs.existsSync(installers) && fs.readdirSync(installers).some((f) => f.includes(".part-") && fs.statSync(path.join(installers, f)).size > 0))) {
                 assert.ok(Date.now() < deadline, "the download never started");

@@ -42,6 +42,13 @@ describe("program under mocks", function () {
         assert.deepStrictEqual([pab.inputs.blockPublicAcls, pab.inputs.blockPublicPolicy, pab.inputs.ignorePublicAcls, pab.inputs.restrictPublicBuckets], [true, true, true, true]);
         assert.deepStrictEqual(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
         run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+        const policy = run.one("aws:s3/bucketPolicy:BucketPolicy");
+        assert.strictEqual(policy.inputs.bucket, `${bucket.name}-id`);
+        assert.deepStrictEqual(JSON.parse(policy.inputs.policy as string).Statement, [{
+            Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*",
+            Resource: [`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        }]);
 
         const objects = run.byType("aws:s3/bucketObjectv2:BucketObjectv2");
         assert.strictEqual(objects.length, 18);

@@ -1,22 +1,10 @@
 // Issue: deploy, share and keep the package within AWS limits. Each option present and absent
 // under mocks, and each bad value rejected at preview naming its key.
 import * as assert from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { runProgram } from "../support/program";
+import { FakeAws } from "../support/fakeAws";
+import { mockArtifacts as artifacts, mockKeyFile, runProgram, unsecret } from "../support/program";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-rollout-"));
-const keyFile = path.join(tmp, "key.json");
-fs.writeFileSync(keyFile, JSON.stringify({ customerId: "c", key: "k", secret: "s", domain: "t", domainSuffix: ".uptycs.io" }));
-const base = { apiKeyFile: keyFile };
-
-const artifacts = async (args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> => {
-    const dir = (args.inputs.entry as { dir: string }).dir;
-    return { id: dir, state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${dir}.zip`, zipPath: path.join(tmp, "z.zip"), zipSha256: "a".repeat(64) } };
-};
-
+const base = { apiKeyFile: mockKeyFile() };
 const DOC = "aws:ssm/document:Document";
 const PRUNER = "pulumi-nodejs:dynamic/uptycs:DistributorVersionPruner";
 const VERSION_NAME = "pulumi-nodejs:dynamic/uptycs:PackageVersionName";
@@ -67,6 +55,12 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         assert.deepStrictEqual(run.one(DOC).inputs.permissions, { type: "Share", accountIds: "111122223333,444455556666" });
     });
 
+    it("shares with up to 1000 distinct accounts (the AWS provider sends them 20 per call)", async () => {
+        const ids = Array.from({ length: 1000 }, (_, i) => String(100000000000 + i));
+        const run = await runProgram({ config: { ...base, shareWithAccounts: JSON.stringify([...ids, ids[0]]) }, artifacts });
+        assert.deepStrictEqual(run.one(DOC).inputs.permissions, { type: "Share", accountIds: ids.join(",") });
+    });
+
     it("a State Manager association of AWS-ConfigureAWSPackage that follows each published version", async () => {
         const association = { targets: { tagKey: "uptycs", tagValues: ["yes"] }, scheduleExpression: "rate(12 hours)", installationType: "In-place update", maxConcurrency: "20%", maxErrors: "2", complianceSeverity: "CRITICAL" };
         const run = await runProgram({ config: { ...base, association: JSON.stringify(association) }, artifacts });
@@ -95,13 +89,78 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         const doc = run.one(DOC);
         assert.strictEqual(cmd.inputs.create, 'aws ssm send-command --region "$UPTYCS_REGION" --cli-input-json "$UPTYCS_SEND_COMMAND" --output text --query Command.CommandId');
         assert.ok(!(cmd.inputs.create as string).includes(hostile));
-        const env = cmd.inputs.environment as Record<string, string>;
+        const env = unsecret<Record<string, string>>(cmd.inputs.environment);
         assert.strictEqual(env.UPTYCS_REGION, "ap-southeast-2");
         const input = JSON.parse(env.UPTYCS_SEND_COMMAND);
         assert.strictEqual(input.DocumentName, "AWS-ConfigureAWSPackage");
         assert.deepStrictEqual(input.Targets, [{ Key: "tag:Name", Values: [hostile] }]);
         assert.deepStrictEqual(input.Parameters, { action: ["Install"], installationType: ["Uninstall and reinstall"], name: ["UptycsAgent"], version: [doc.inputs.versionName] });
         assert.deepStrictEqual(cmd.inputs.triggers, [doc.inputs.versionName]);
+        assert.strictEqual(cmd.inputs.update, "true", "fresh credentials alone never re-send the command");
+        assert.deepStrictEqual(cmd.secretInputs, [], "nothing secret here: the default credential chain");
+        assert.ok(!Object.keys(env).some((k) => k.startsWith("AWS_")), "the default chain needs no variables");
+    });
+
+    const installAll = JSON.stringify({ targets: "all" });
+
+    it("install on publish: the AWS CLI gets the stack's aws:profile and shared files", async () => {
+        const run = await runProgram({
+            config: { ...base, installOnPublish: installAll, "aws:profile": "prod", "aws:sharedCredentialsFiles": '["/ci/aws/credentials"]', "aws:sharedConfigFiles": '["/ci/aws/config"]' },
+            artifacts,
+        });
+        const cmd = run.one("command:local:Command");
+        const env = unsecret<Record<string, string>>(cmd.inputs.environment);
+        assert.deepStrictEqual([env.AWS_PROFILE, env.AWS_SHARED_CREDENTIALS_FILE, env.AWS_CONFIG_FILE], ["prod", "/ci/aws/credentials", "/ci/aws/config"]);
+        assert.deepStrictEqual(cmd.secretInputs, []);
+    });
+
+    it("install on publish with static keys: the secret key and token reach the CLI only as a secret", async () => {
+        const run = await runProgram({
+            config: { ...base, installOnPublish: installAll, "aws:accessKey": "AKIASTATIC", "aws:secretKey": "static-secret-key", "aws:token": "static-token" },
+            secretKeys: ["aws:secretKey", "aws:token"],
+            artifacts,
+        });
+        const cmd = run.one("command:local:Command");
+        const env = unsecret<Record<string, string>>(cmd.inputs.environment);
+        assert.deepStrictEqual([env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN], ["AKIASTATIC", "static-secret-key", "static-token"]);
+        assert.deepStrictEqual(cmd.secretInputs, ["environment"]);
+        for (const r of run.resources.filter((x) => x !== cmd)) {
+            assert.ok(!JSON.stringify(r.inputs).includes("static-secret-key"), `${r.type} ${r.name} holds the secret key`);
+        }
+    });
+
+    it("install on publish with aws:assumeRoles: the role is assumed (STS) with the stack's credentials, at up only; its keys only as a secret", async () => {
+        const aws = await FakeAws.start();
+        aws.addUser("AKIABASE", "111111111111");
+        const saved = { ...process.env };
+        Object.assign(process.env, aws.env(), { AWS_ACCESS_KEY_ID: "AKIABASE", AWS_SECRET_ACCESS_KEY: "base-secret" });
+        try {
+            const config = { ...base, installOnPublish: installAll, "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::123456789012:role/installer", externalId: "x-1" }]) };
+            await runProgram({ config, artifacts, preview: true });
+            assert.strictEqual(aws.calls.length, 0, "preview assumes no role");
+            const run = await runProgram({ config, artifacts });
+            const cmd = run.one("command:local:Command");
+            const env = unsecret<Record<string, string>>(cmd.inputs.environment);
+            assert.match(env.AWS_ACCESS_KEY_ID, /^ASIAROLE[0-9]+$/);
+            assert.match(env.AWS_SECRET_ACCESS_KEY, /^role-secret-/);
+            assert.match(env.AWS_SESSION_TOKEN, /^role-token-/);
+            assert.deepStrictEqual(cmd.secretInputs, ["environment"]);
+            const assumed = aws.calls.filter((c) => c.action === "AssumeRole");
+            assert.strictEqual(assumed.length, 1);
+            assert.deepStrictEqual([assumed[0].accessKeyId, assumed[0].input.RoleArn, assumed[0].input.ExternalId], ["AKIABASE", "arn:aws:iam::123456789012:role/installer", "x-1"]);
+        } finally {
+            process.env = saved;
+            await aws.stop();
+        }
+    });
+
+    it("the package-version resources get the account of the stack's aws provider, and no credential", async () => {
+        const run = await runProgram({ config: { ...base, "aws:accessKey": "AKIASTATIC", "aws:secretKey": "static-secret-key" }, secretKeys: ["aws:secretKey"], artifacts, accountId: "444455556666" });
+        for (const type of [PRUNER, VERSION_NAME]) {
+            const r = run.one(type);
+            assert.strictEqual(r.inputs.accountId, "444455556666");
+            assert.ok(!/AKIASTATIC|static-secret-key/.test(JSON.stringify(r.inputs)), `${type} carries a credential`);
+        }
     });
 
     const bad: [string, Record<string, string>, RegExp][] = [
@@ -111,7 +170,7 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         ["non-string tag value", { tags: JSON.stringify({ a: 1 }) }, /tag 'a': the value must be a string/],
         ["share account not 12 digits", { shareWithAccounts: JSON.stringify(["12345"]) }, /shareWithAccounts has values that are not 12-digit AWS account ids: "12345"/],
         ["share not a list", { shareWithAccounts: "111122223333" }, /shareWithAccounts must be a list/],
-        ["share with 21 accounts", { shareWithAccounts: JSON.stringify(Array.from({ length: 21 }, (_, i) => String(100000000000 + i))) }, /lists 21 accounts; .* at most 20/],
+        ["share with 1001 accounts", { shareWithAccounts: JSON.stringify(Array.from({ length: 1001 }, (_, i) => String(100000000000 + i))) }, /lists 1001 distinct accounts; .* at most 1000 accounts per region/],
         ["association without targets", { association: JSON.stringify({}) }, /config uptycs-distributor:association targets must be "all" or/],
         ["association bad schedule", { association: JSON.stringify({ targets: "all", scheduleExpression: "daily" }) }, /association scheduleExpression 'daily' is not valid/],
         ["association bad installationType", { association: JSON.stringify({ targets: "all", installationType: "reinstall" }) }, /installationType must be 'Uninstall and reinstall' or 'In-place update'/],
@@ -123,6 +182,13 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         ["keepVersions 25", { keepVersions: "25" }, /keepVersions must be a whole number from 1 to 24/],
         ["keepVersions not a number", { keepVersions: "many" }, /keepVersions must be a whole number/],
         ["no aws:region", { "aws:region": "" }, /config aws:region is not set/],
+        ["aws:assumeRoles entry without a role ARN", { "aws:assumeRoles": JSON.stringify([{ roleArn: "admin" }]) }, /config aws:assumeRoles\[0\]\.roleArn must be an IAM role ARN/],
+        ["aws:assumeRoles not a list", { "aws:assumeRoles": JSON.stringify({ roleArn: "arn:aws:iam::123456789012:role/x" }) }, /config aws:assumeRoles must be a list/],
+        ["aws:assumeRoles duration of 2 days", { "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::123456789012:role/x" }, { roleArn: "arn:aws:iam::123456789012:role/y", duration: "2d" }]) }, /config aws:assumeRoles\[1\]\.duration '2d' is not a duration/],
+        ["aws:assumeRoles duration of 13 hours", { "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::123456789012:role/x", duration: "13h" }]) }, /duration '13h' must be from 15m to 12h/],
+        ["aws:accessKey without aws:secretKey", { "aws:accessKey": "AKIAONLY" }, /config aws:accessKey and aws:secretKey go together/],
+        ["aws:assumeRoleWithWebIdentity", { "aws:assumeRoleWithWebIdentity": JSON.stringify({ roleArn: "arn:aws:iam::123456789012:role/x" }) }, /config aws:assumeRoleWithWebIdentity is not supported/],
+        ["installOnPublish with two credentials files", { installOnPublish: JSON.stringify({ targets: "all" }), "aws:sharedCredentialsFiles": '["/a", "/b"]' }, /config aws:sharedCredentialsFiles lists 2 files; the AWS CLI \(installOnPublish\) reads one/],
         ["bad aws:region", { "aws:region": "moon-1" }, /config aws:region 'moon-1' is not an AWS region/],
     ];
     for (const [what, config, message] of bad) {

@@ -5,13 +5,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import * as pulumi from "@pulumi/pulumi";
 import { ROOT } from "../support/e2e";
-import { ARTIFACT_TYPE, runProgram } from "../support/program";
+import { ARTIFACT_TYPE, mockArtifacts, runProgram } from "../support/program";
 
 type Yaml = Record<string, unknown>;
 const load = (file: string): Yaml => yaml.load(fs.readFileSync(path.join(ROOT, file), "utf8")) as Yaml;
-const OBJECT_KEYS = ["tags", "association", "installOnPublish"]; // set with --path, not declarable in Pulumi.yaml
+const OBJECT_KEYS = ["tags", "association", "installOnPublish", "organization"]; // set with --path, not declarable in Pulumi.yaml
 const configTs = fs.readFileSync(path.join(ROOT, "config.ts"), "utf8") + fs.readFileSync(path.join(ROOT, "providers", "uptycsAgentArtifact.ts"), "utf8");
 
 describe("Pulumi.yaml and the example stack files", () => {
@@ -54,7 +53,7 @@ describe("Pulumi.yaml and the example stack files", () => {
             const run = await runProgram({
                 config: flat,
                 secretKeys,
-                artifacts: async (args: pulumi.runtime.MockResourceArgs) => ({ id: "a", state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${(args.inputs.entry as { dir: string }).dir}.zip`, zipPath: "z.zip", zipSha256: "a".repeat(64) } }),
+                artifacts: mockArtifacts,
             });
             assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
             fs.rmSync(tmp, { recursive: true, force: true });

@@ -30,6 +30,23 @@ export class TestStack {
         return new TestStack(api, buildDir, keyFile);
     }
 
+    /** Runs `use` with a fresh stack, then removes its build folder whatever happened. */
+    static async using<T>(api: FakeUptycsApi, name: string, use: (stack: TestStack) => Promise<T>): Promise<T> {
+        const stack = TestStack.create(api, name);
+        try {
+            return await use(stack);
+        } finally {
+            stack.remove();
+        }
+    }
+
+    /** Another stack of the same checkout (same build folder), with `api`'s key file in `keyFileName`. */
+    static share(api: FakeUptycsApi, other: TestStack, keyFileName: string): TestStack {
+        const keyFile = path.join(ROOT, other.buildDir, keyFileName);
+        fs.writeFileSync(keyFile, JSON.stringify(api.apiKey()));
+        return new TestStack(api, other.buildDir, keyFile);
+    }
+
     private host?: ProviderHost;
 
     /** SIGKILLs the provider host of the run in progress. */

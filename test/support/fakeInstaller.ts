@@ -32,10 +32,14 @@ export function installerHeader(spec: InstallerSpec): string {
     return `FAKE-UPTYCS-INSTALLER name=${installedPackageName(spec)} version=${spec.version} release=1 arch=${spec.arch}\n`;
 }
 
-/** Yields `size` bytes of the installer in chunks of `chunkSize` bytes (header first, then filler). */
-export function* installerChunks(spec: InstallerSpec, size: number, chunkSize = 64 * 1024): Generator<Buffer> {
+/**
+ * Yields `size` bytes of the installer in chunks of `chunkSize` bytes (header first, then filler).
+ * `tenant` goes into the filler: as with Uptycs, whose installers embed the tenant's enrollment
+ * secret, two tenants' installers of one version differ.
+ */
+export function* installerChunks(spec: InstallerSpec, size: number, chunkSize = 64 * 1024, tenant = ""): Generator<Buffer> {
     const header = Buffer.from(installerHeader(spec));
-    const fill = Buffer.alloc(chunkSize, `${spec.uptPackage}/${spec.arch}/${spec.version}/${spec.protect};`);
+    const fill = Buffer.alloc(chunkSize, `${tenant}${spec.uptPackage}/${spec.arch}/${spec.version}/${spec.protect};`);
     let sent = 0;
     if (size > 0) {
         const first = header.subarray(0, Math.min(header.length, size));

@@ -13,7 +13,9 @@ import { testCertificate } from "./tls";
 export type Fault = { readonly path: RegExp; times: number } & (
     | { readonly kind: "status"; readonly status: number }
     | { readonly kind: "reset" } // headers sent, connection destroyed mid-body
-    | { readonly kind: "short" } // Content-Length larger than the body sent
+    | { readonly kind: "short" } // Content-Length larger than the body sent, then the connection destroyed
+    | { readonly kind: "shortEnd" } // Content-Length sent, half the body, then a clean end of the connection (FIN)
+    | { readonly kind: "trickle"; readonly chunks: number; readonly intervalMs: number } // the body in `chunks` pieces, one every `intervalMs`
     | { readonly kind: "stall" } // headers sent, then nothing
     | { readonly kind: "halt" } // half the body sent, then nothing
     | { readonly kind: "redirect" } // 302 to the same path on this server
@@ -39,6 +41,8 @@ export interface FakeUptycsOptions {
     readonly installerSize?: number;
     /** Send Content-Length (default) or chunked without it. */
     readonly contentLength?: boolean;
+    /** Written into every installer's bytes (default: none), so two tenants' installers differ. */
+    readonly installerTenantMark?: string;
 }
 
 export const TEST_SECRET = "s3cr3t-DO-NOT-LEAK-7f9c2b";
@@ -55,6 +59,7 @@ export class FakeUptycsApi {
     groups: { id: string; name: string }[];
     installerSize: number;
     contentLength: boolean;
+    readonly installerTenantMark: string;
     private server?: https.Server;
 
     private constructor(opts: FakeUptycsOptions) {
@@ -65,6 +70,7 @@ export class FakeUptycsApi {
         this.groups = opts.groups ?? [{ id: "g-other", name: "servers" }, { id: "9f8e7d6c-aaaa-4bbb-8ccc-000000000001", name: "assets" }];
         this.installerSize = opts.installerSize ?? 256 * 1024;
         this.contentLength = opts.contentLength ?? true;
+        this.installerTenantMark = opts.installerTenantMark ?? "";
     }
 
     static async start(opts: FakeUptycsOptions = {}): Promise<FakeUptycsApi> {
@@ -87,6 +93,11 @@ export class FakeUptycsApi {
     /** Requests whose path starts with `prefix`. */
     count(prefix: string): number {
         return this.requests.filter((r) => r.path.startsWith(prefix)).length;
+    }
+
+    /** The bytes this tenant serves for an installer (what a zip must hold). */
+    installerBytes(spec: InstallerSpec): Buffer {
+        return Buffer.concat([...installerChunks(spec, this.installerSize, undefined, this.installerTenantMark)]);
     }
 
     downloads(): number {
@@ -185,7 +196,11 @@ export class FakeUptycsApi {
             res.flushHeaders();
             return; // headers, then nothing: the client's idle timeout must fire
         }
-        const chunks = installerChunks(spec, size);
+        if (fault?.kind === "shortEnd" || fault?.kind === "trickle") {
+            this.serveSlowly(res, this.installerBytes(spec), fault);
+            return;
+        }
+        const chunks = installerChunks(spec, size, undefined, this.installerTenantMark);
         let sent = 0;
         const pump = (): void => {
             for (let next = chunks.next(); !next.done; next = chunks.next()) {
@@ -203,11 +218,32 @@ export class FakeUptycsApi {
                 }
             }
             if (fault?.kind === "short") {
-                res.socket?.destroy();
+                // Once all was written, drop the connection, short of Content-Length.
+                res.write(Buffer.alloc(0), () => res.socket?.destroy());
                 return;
             }
             res.end();
         };
         pump();
+    }
+
+    private serveSlowly(res: ServerResponse, body: Buffer, fault: Fault & { kind: "shortEnd" | "trickle" }): void {
+        if (fault.kind === "shortEnd") {
+            // Half the body, then a clean end of the connection (TLS close, FIN), short of Content-Length.
+            res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.end());
+            return;
+        }
+        const piece = Math.ceil(body.length / fault.chunks);
+        let at = 0;
+        const next = (): void => {
+            res.write(body.subarray(at, at + piece));
+            at += piece;
+            if (at < body.length) {
+                setTimeout(next, fault.intervalMs);
+            } else {
+                res.end();
+            }
+        };
+        next();
     }
 }

@@ -1,11 +1,15 @@
 // Runs the Pulumi program (index.ts) under pulumi.runtime.setMocks with a given stack config and
 // records every registered resource. The dynamic artifacts are handed to `artifacts`, which the
 // end-to-end tests implement with the real provider host.
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT = "uptycs-distributor";
 export const ARTIFACT_TYPE = "pulumi-nodejs:dynamic/uptycs:UptycsAgentArtifact";
+/** The account the mocked stack's aws provider deploys to. */
+export const TEST_ACCOUNT = "123456789012";
 const ROOT = path.resolve(__dirname, "..", "..");
 
 export interface Registered {
@@ -13,7 +17,28 @@ export interface Registered {
     readonly name: string;
     readonly inputs: Record<string, unknown>;
     readonly state: Record<string, unknown>;
+    /** Input names the program sent as Pulumi secrets (the mock hands `inputs` over unwrapped). */
+    readonly secretInputs: string[];
 }
+
+/** A registered input's value: the mock hands some secret inputs over still wrapped. */
+export function unsecret<T = unknown>(value: unknown): T {
+    const v = value as Record<string, unknown> | null;
+    return (v !== null && typeof v === "object" && v[SECRET_SIG.key] === SECRET_SIG.secret ? v.value : value) as T;
+}
+
+// The mock monitor deserializes each registration's inputs, dropping the secret markers. Wrap the
+// runtime's deserializer once to remember which top-level inputs arrived as secrets.
+const SECRET_SIG = { key: "4dabf18193072939515e22adb298388d", secret: "1b47061264138c4ac30d75fd1eb44270" };
+const secretInputsOf = new WeakMap<object, string[]>();
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties: (s: { toJavaScript(): Record<string, unknown> }, keep?: boolean) => Record<string, unknown> };
+const deserialize = rpc.deserializeProperties;
+rpc.deserializeProperties = (struct, keep) => {
+    const result = deserialize(struct, keep);
+    const raw = struct.toJavaScript();
+    secretInputsOf.set(result, Object.keys(raw).filter((k) => (raw[k] as Record<string, unknown> | null)?.[SECRET_SIG.key] === SECRET_SIG.secret));
+    return result;
+};
 
 /** The run failed, as `pulumi up` would; `resources` were registered before it did. */
 export class ProgramFailure extends Error {
@@ -24,8 +49,34 @@ export class ProgramFailure extends Error {
 
 export type ArtifactHandler = (args: pulumi.runtime.MockResourceArgs) => Promise<{ id: string; state: Record<string, unknown> }>;
 
+/**
+ * Artifacts for runs that test the graph, not the zips: the state a built zip would have
+ * (agent 5.14.2.21, a zip named after the entry), without building or downloading anything.
+ */
+export const mockArtifacts: ArtifactHandler = async (args) => {
+    const dir = (args.inputs.entry as { dir: string }).dir;
+    return { id: dir, state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${dir}-5.14.2.21-0123456789ab.zip`, zipPath: "z.zip", zipSha256: "a".repeat(64), zipSize: 100 } };
+};
+
+/** Writes a key file for mock runs (no Uptycs API is reached under mocks) in a fresh temp folder; returns its path. */
+export function mockKeyFile(fields: Record<string, unknown> = {}): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-key-"));
+    const file = path.join(dir, "key.json");
+    fs.writeFileSync(file, JSON.stringify({ customerId: "c", key: "k", secret: "s", domain: "t", domainSuffix: ".uptycs.io", ...fields }));
+    return file;
+}
+
+/** A provider function call (invoke) the program made. */
+export interface Invoke {
+    readonly token: string;
+    readonly inputs: Record<string, unknown>;
+    /** The provider reference (`urn::id`), when explicit. */
+    readonly provider?: string;
+}
+
 export interface ProgramRun {
     readonly resources: Registered[];
+    readonly invokes: Invoke[];
     readonly outputs: Record<string, unknown>;
     byType(type: string): Registered[];
     one(type: string, name?: string): Registered;
@@ -38,9 +89,9 @@ export interface ProgramRun {
 function awsState(args: pulumi.runtime.MockResourceArgs, versionName: (contentVersion: string) => string): Record<string, unknown> {
     switch (args.type) {
         case "aws:s3/bucket:Bucket":
-            return { bucket: `${args.name}-0a1b2c3` };
+            return { bucket: `${args.name}-0a1b2c3`, arn: `arn:aws:s3:::${args.name}-0a1b2c3` };
         case "aws:ssm/document:Document":
-            return { defaultVersion: "1", latestVersion: "1" };
+            return { defaultVersion: "1", latestVersion: "1", arn: `arn:aws:ssm:region:${TEST_ACCOUNT}:document/${String(args.inputs.name)}#${args.name}` };
         case "pulumi-nodejs:dynamic/uptycs:PackageVersionName":
             return { versionName: versionName(args.inputs.contentVersion as string) };
         default:
@@ -63,8 +114,13 @@ export async function runProgram(opts: {
     artifacts?: ArtifactHandler;
     preview?: boolean;
     versionName?: (contentVersion: string) => string;
+    /** The account `aws.getCallerIdentity` answers. Default {@link TEST_ACCOUNT}. */
+    accountId?: string;
+    /** OU id → the accounts `aws.organizations.getOrganizationalUnitDescendantAccounts` answers. */
+    orgAccounts?: Record<string, { id: string; status: string; name?: string; arn?: string; email?: string }[]>;
 }): Promise<ProgramRun> {
     const resources: Registered[] = [];
+    const invokes: Invoke[] = [];
     // Under mocks a failed registration leaves its outputs pending forever; the engine would end
     // the deployment with the resource's error instead, so the run races its outputs with this.
     let fail: (e: Error) => void = () => undefined;
@@ -72,13 +128,17 @@ export async function runProgram(opts: {
         fail = reject;
     });
     failed.catch(() => undefined);
+    // An apply that throws fails `pulumi up` (the language host reports the unhandled error); under
+    // mocks nothing else would notice, and the outputs that wait for it would never settle.
+    const unhandled = (e: unknown): void => fail(new ProgramFailure((e as Error).message, resources));
+    process.on("unhandledRejection", unhandled);
     const qualify = (k: string): string => (k.includes(":") ? k : `${PROJECT}:${k}`);
     pulumi.runtime.setMocks({
         newResource: async (args) => {
             if (args.type === ARTIFACT_TYPE && opts.artifacts) {
                 try {
                     const { id, state } = await opts.artifacts(args);
-                    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+                    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [] });
                     return { id, state };
                 } catch (e) {
                     fail(new ProgramFailure(`${args.name}: ${(e as Error).message}`, resources));
@@ -86,10 +146,24 @@ export async function runProgram(opts: {
                 }
             }
             const state = { ...args.inputs, ...awsState(args, opts.versionName ?? ((v) => v)) };
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [] });
             return { id: `${args.name}-id`, state };
         },
-        call: async (args) => args.inputs,
+        call: async (args) => {
+            invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
+            switch (args.token) {
+                case "aws:index/getCallerIdentity:getCallerIdentity": {
+                    const account = opts.accountId ?? TEST_ACCOUNT;
+                    return { accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDATEST", id: account };
+                }
+                case "aws:organizations/getOrganizationalUnitDescendantAccounts:getOrganizationalUnitDescendantAccounts": {
+                    const parentId = args.inputs.parentId as string;
+                    return { parentId, id: parentId, accounts: opts.orgAccounts?.[parentId] ?? [] };
+                }
+                default:
+                    return args.inputs;
+            }
+        },
     }, PROJECT, "test", opts.preview ?? false);
     pulumi.runtime.setAllConfig(
         Object.fromEntries(Object.entries({ "aws:region": "us-east-1", ...opts.config }).map(([k, v]) => [qualify(k), v])),
@@ -100,15 +174,25 @@ export async function runProgram(opts: {
             delete require.cache[id];
         }
     }
-    const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(program)) {
-        outputs[k] = await Promise.race([settle(v), failed]);
+    try {
+        const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+        for (const [k, v] of Object.entries(program)) {
+            outputs[k] = await Promise.race([settle(v), failed]);
+        }
+        // Resources no export depends on (association, pruner, command) register later: drain them.
+        await Promise.race([pulumi.runtime.disconnect(), failed]);
+    } catch (e) {
+        // A failed program leaves promises pending; the engine would end the process. Forget
+        // them, or the runtime's exit check fails the whole mocha process for this expected failure.
+        (require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): unknown }).leakedPromises();
+        throw e;
+    } finally {
+        process.off("unhandledRejection", unhandled);
     }
-    // Resources no export depends on (association, pruner, command) register later: drain them.
-    await Promise.race([pulumi.runtime.disconnect(), failed]);
     return {
         resources,
+        invokes,
         outputs,
         byType: (type) => resources.filter((r) => r.type === type),
         one: (type, name) => {
