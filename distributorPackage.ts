@@ -15,13 +15,13 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { DistributorConfig } from "./config";
+import { isArgumentError, ResolvedPackageArgs, resolvePackageArgs, UptycsDistributorPackageArgs } from "./packageArgs";
 import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
 import { MAX_SHARE_ACCOUNTS } from "./platforms/distributor";
 import { buildManifest, DistributorManifest, manifestJson, PackageZip } from "./platforms/manifest";
 import { AgentMappingEntry, versionKey } from "./platforms/mapping";
 import { bucketNameFor, organizationTemplate, VERSION_PARAMETER } from "./platforms/organization";
-import { configurePackageParameters, sendCommandInput, ssmTargets } from "./platforms/rollout";
+import { configurePackageParameters, parseShareAccounts, sendCommandInput, ssmTargets } from "./platforms/rollout";
 import { awsCliEnvironmentFor } from "./providers/awsCredentials";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
 import { DistributorVersionPruner, PackageVersionName } from "./providers/packageVersions";
@@ -107,8 +107,19 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     public readonly regions: pulumi.Output<Record<string, { documentArn: string; documentVersion: string; bucketName: string }>>;
     public readonly artifacts: readonly UptycsAgentArtifact[];
 
-    constructor(name: string, cfg: DistributorConfig, opts: pulumi.ComponentResourceOptions = {}) {
+    /**
+     * @throws pulumi.ResourceError naming the argument (`args.<name>`) or stack config key
+     *   (`aws:region`, `aws:assumeRoles`, …) whose value is wrong.
+     */
+    constructor(name: string, args: UptycsDistributorPackageArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
         super("uptycs:index:DistributorPackage", name, {}, opts);
+        let cfg: ResolvedPackageArgs;
+        try {
+            cfg = resolvePackageArgs(args);
+        } catch (e) {
+            const what = isArgumentError(e) ? (e.argument.includes(":") ? `config ${e.argument} ` : `args.${e.argument} `) : "";
+            throw new pulumi.ResourceError(`${what}${(e as Error).message}`, this);
+        }
 
         // Region-independent: built once, however many regions publish them.
         this.artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(entry.dir, {
@@ -121,14 +132,14 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             buildDir: cfg.buildDir,
         }, { parent: this }));
         const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256, a.zipSize])));
-        const contentManifest = zipFacts.apply((facts) => {
+        const contentManifest = pulumi.all([zipFacts, cfg.sensorOnly]).apply(([facts, sensorOnly]) => {
             const versions = [...new Set(facts.map(([v]) => v))];
             if (versions.length !== 1) {
                 throw new pulumi.ResourceError(`the artifacts resolved different agent versions (${versions.join(", ")}); run again`, this);
             }
             const zips: PackageZip[] = facts.map(([, zipFileName, zipSha256, zipSize], i) => ({ entry: cfg.entries[i], zipFileName, zipSha256, zipSize }));
             try {
-                return buildManifest(zips, { agentVersion: versions[0], sensorOnly: cfg.sensorOnly });
+                return buildManifest(zips, { agentVersion: versions[0], sensorOnly });
             } catch (e) {
                 throw new pulumi.ResourceError((e as Error).message, this);
             }
@@ -162,7 +173,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         });
     }
 
-    private scope(name: string, cfg: DistributorConfig, region: string, stackAccountId: pulumi.Output<string>): RegionScope {
+    private scope(name: string, cfg: ResolvedPackageArgs, region: string, stackAccountId: pulumi.Output<string>): RegionScope {
         if (cfg.regions === undefined) {
             return { region, accountId: stackAccountId, name: (base) => base, opts: (_base, extra) => ({ parent: this, ...extra }), aliases: () => [] };
         }
@@ -183,12 +194,18 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
      * The accounts the package is shared with: `shareWithAccounts`, plus with an organization every
      * active account under its OUs, but never the publishing account; at most 1000.
      */
-    private shareWith(cfg: DistributorConfig, accountId: pulumi.Output<string>): pulumi.Output<string[]> {
+    private shareWith(cfg: ResolvedPackageArgs, accountId: pulumi.Output<string>): pulumi.Output<string[]> {
         const ous = cfg.organization?.organizationalUnitIds ?? [];
         const members = ous.map((parentId) => aws.organizations.getOrganizationalUnitDescendantAccountsOutput({ parentId }, { parent: this }).accounts);
-        return pulumi.all([accountId, pulumi.all(members)]).apply(([own, lists]) => {
+        return pulumi.all([accountId, pulumi.all(members), pulumi.output(cfg.shareWithAccounts)]).apply(([own, lists, listed]) => {
+            let shared: string[];
+            try {
+                shared = parseShareAccounts(listed);
+            } catch (e) {
+                throw new pulumi.ResourceError(`args.shareWithAccounts ${(e as Error).message}`, this);
+            }
             const fromOus = lists.flat().filter((a) => a.status === "ACTIVE").map((a) => a.id);
-            const ids = [...new Set([...cfg.shareWithAccounts, ...fromOus])].filter((id) => id !== own).sort();
+            const ids = [...new Set([...shared, ...fromOus])].filter((id) => id !== own).sort();
             if (ids.length > MAX_SHARE_ACCOUNTS) {
                 throw new pulumi.ResourceError(`config organization.organizationalUnitIds and shareWithAccounts come to ${ids.length} accounts; `
                     + `a document can be shared with at most ${MAX_SHARE_ACCOUNTS} per region (SSM quota; ask AWS to raise it, or split the OUs across packages)`, this);
@@ -198,11 +215,17 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     }
 
     /** Everything of the package in one region: bucket, objects, manifest, document, upkeep, install. */
-    private publish(name: string, cfg: DistributorConfig, scope: RegionScope, contentManifest: pulumi.Output<DistributorManifest>, shareWith: pulumi.Output<string[]>): RegionalPackage {
+    private publish(name: string, cfg: ResolvedPackageArgs, scope: RegionScope, contentManifest: pulumi.Output<DistributorManifest>, shareWith: pulumi.Output<string[]>): RegionalPackage {
         const region = scope.region;
         const regionCount = (cfg.regions ?? [cfg.region]).length;
         const bucketName = cfg.bucketName !== undefined
-            ? pulumi.output(bucketNameFor(cfg.bucketName, region, regionCount))
+            ? pulumi.output(cfg.bucketName).apply((b) => {
+                try {
+                    return bucketNameFor(b, region, regionCount);
+                } catch (e) {
+                    throw new pulumi.ResourceError(`args.bucketName ${(e as Error).message}`, this);
+                }
+            })
             : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, scope);
 
         const zipObjects = this.artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(scope.name(`${cfg.entries[i].dir}-zip`), {
@@ -302,7 +325,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
      * associations, which run again. A region whose VersionName differs (its own history) gets it
      * as a parameter override.
      */
-    private rollOutToOrganization(name: string, cfg: DistributorConfig, accountId: pulumi.Output<string>, byRegion: Record<string, RegionalPackage>): void {
+    private rollOutToOrganization(name: string, cfg: ResolvedPackageArgs, accountId: pulumi.Output<string>, byRegion: Record<string, RegionalPackage>): void {
         const org = cfg.organization!;
         const preferences = {
             maxConcurrentPercentage: org.preferences.maxConcurrentPercentage,

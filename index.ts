@@ -1,4 +1,4 @@
-// Wiring only: stack config → the Distributor package → stack outputs.
+// Wiring only: stack config → the component's arguments → the Distributor package → stack outputs.
 import { loadConfig } from "./config";
 import { UptycsDistributorPackage } from "./distributorPackage";
 

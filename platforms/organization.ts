@@ -63,6 +63,19 @@ export interface StackSetPreferences {
     readonly regionConcurrencyType: "SEQUENTIAL" | "PARALLEL";
 }
 
+/** `organization` as written (stack config or component argument); defaults as in {@link OrganizationSettings}. */
+export interface OrganizationArgs {
+    readonly organizationalUnitIds: readonly string[];
+    readonly regions?: readonly string[];
+    readonly installationType?: InstallationType;
+    readonly targets?: InstanceTargets;
+    readonly scheduleExpression?: string;
+    readonly callAs?: "SELF" | "DELEGATED_ADMIN";
+    readonly maxConcurrentPercentage?: number;
+    readonly failureTolerancePercentage?: number;
+    readonly regionConcurrencyType?: "SEQUENTIAL" | "PARALLEL";
+}
+
 /** The `organization` stack config: install the package in every account of some OUs. */
 export interface OrganizationSettings {
     /** OUs whose accounts (all descendants) get the package shared and the association. */

@@ -36,6 +36,22 @@ export interface InstallOnPublishSettings {
     readonly installationType: InstallationType;
 }
 
+/** `association` as written (stack config or component argument): {@link AssociationSettings} with defaults optional. */
+export interface AssociationArgs {
+    readonly targets: InstanceTargets;
+    readonly scheduleExpression?: string;
+    readonly installationType?: InstallationType;
+    readonly maxConcurrency?: string;
+    readonly maxErrors?: string;
+    readonly complianceSeverity?: string;
+}
+
+/** `installOnPublish` as written: {@link InstallOnPublishSettings} with defaults optional. */
+export interface InstallOnPublishArgs {
+    readonly targets: InstanceTargets;
+    readonly installationType?: InstallationType;
+}
+
 /** An SSM target as the API takes it. */
 export interface SsmTarget {
     readonly key: string;

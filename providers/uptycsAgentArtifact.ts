@@ -8,8 +8,8 @@
  * byte-deterministic zip in the build folder; `delete` removes that zip.
  *
  * Credentials never travel as resource inputs: the provider reads the stack config
- * `uptycs-distributor:apiKey` (secret key file JSON) or `uptycs-distributor:apiKeyFile` (path)
- * in `configure`. The provider object is serialized into state and run by Pulumi's dynamic
+ * `uptycs:apiKey` (secret key file JSON) or `uptycs:apiKeyFile` (path) in `configure`, in any
+ * project (this project's older `uptycs-distributor:` keys still work). The provider object is serialized into state and run by Pulumi's dynamic
  * provider host in plain node: everything it uses is a captured function or a node module.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -31,38 +31,56 @@ import { writeDeterministicZip } from "./zip";
 /** Where installers come from: the Uptycs API, or a folder filled by hand (old `-d` flag). */
 export type InstallerSource = "api" | "local";
 
-/** The stack config keys the provider reads in `configure` (project `uptycs-distributor`). */
-export const PROVIDER_CONFIG_KEYS = Object.freeze({
-    apiKey: "uptycs-distributor:apiKey",
-    apiKeyFile: "uptycs-distributor:apiKeyFile",
-    /** Seconds without a byte from the API before a request is aborted. */
-    requestTimeout: "uptycs-distributor:requestTimeout",
-    /** Retries after a failed request (5xx, 429, network). */
-    requestRetries: "uptycs-distributor:requestRetries",
-    /** First backoff in seconds, doubled per retry. */
-    requestBackoff: "uptycs-distributor:requestBackoff",
-});
+/** The provider settings, read in `configure` from any project's stack config as `uptycs:<name>`. */
+export type ProviderSettingName = "apiKey" | "apiKeyFile" | "requestTimeout" | "requestRetries" | "requestBackoff";
+
+/** The namespace of the provider settings: `pulumi config set --secret uptycs:apiKey < key.json`. */
+export const SETTINGS_NAMESPACE = "uptycs";
+/** Where this project's stacks kept them before; still read when `uptycs:<name>` is unset. */
+export const LEGACY_SETTINGS_NAMESPACE = "uptycs-distributor";
+
+/** A provider setting as found: the full config key it came from, and its value. */
+export interface ProviderSetting {
+    /** `uptycs:<name>`, or `uptycs-distributor:<name>` when only the legacy key is set. */
+    readonly key: string;
+    readonly value?: string;
+    /** True when the value came from the legacy key. */
+    readonly legacy: boolean;
+}
+
+/** Reads setting `name` through `get` (full config key → value): `uptycs:<name>`, else the legacy key. */
+export function providerSetting(get: (key: string) => string | undefined, name: ProviderSettingName): ProviderSetting {
+    const key = `${SETTINGS_NAMESPACE}:${name}`;
+    const value = get(key);
+    if (value !== undefined && value !== "") {
+        return { key, value, legacy: false };
+    }
+    const legacyKey = `${LEGACY_SETTINGS_NAMESPACE}:${name}`;
+    const legacyValue = get(legacyKey);
+    return legacyValue !== undefined && legacyValue !== "" ? { key: legacyKey, value: legacyValue, legacy: true } : { key, legacy: false };
+}
 
 /**
- * The request policy from stack config, defaults from {@link DEFAULT_REQUEST_POLICY}.
+ * The request policy from stack config (`uptycs:requestTimeout` seconds, `uptycs:requestRetries`,
+ * `uptycs:requestBackoff` seconds), defaults from {@link DEFAULT_REQUEST_POLICY}.
  * @throws Error naming the key whose value is not a number in range.
  */
 export function requestPolicyFromConfig(get: (key: string) => string | undefined): RequestPolicy {
-    const num = (key: string, fallback: number, min: number, max: number): number => {
-        const raw = get(key);
-        if (raw === undefined || raw === "") {
+    const num = (name: ProviderSettingName, fallback: number, min: number, max: number): number => {
+        const { key, value } = providerSetting(get, name);
+        if (value === undefined) {
             return fallback;
         }
-        const n = Number(raw);
+        const n = Number(value);
         if (!Number.isFinite(n) || n < min || n > max) {
-            throw new Error(`config ${key} must be a number from ${min} to ${max}, got '${raw}'`);
+            throw new Error(`config ${key} must be a number from ${min} to ${max}, got '${value}'`);
         }
         return n;
     };
     return {
-        idleTimeoutMs: num(PROVIDER_CONFIG_KEYS.requestTimeout, DEFAULT_REQUEST_POLICY.idleTimeoutMs / 1000, 0.1, 3600) * 1000,
-        retries: Math.floor(num(PROVIDER_CONFIG_KEYS.requestRetries, DEFAULT_REQUEST_POLICY.retries, 0, 10)),
-        minBackoffMs: num(PROVIDER_CONFIG_KEYS.requestBackoff, DEFAULT_REQUEST_POLICY.minBackoffMs / 1000, 0, 60) * 1000,
+        idleTimeoutMs: num("requestTimeout", DEFAULT_REQUEST_POLICY.idleTimeoutMs / 1000, 0.1, 3600) * 1000,
+        retries: Math.floor(num("requestRetries", DEFAULT_REQUEST_POLICY.retries, 0, 10)),
+        minBackoffMs: num("requestBackoff", DEFAULT_REQUEST_POLICY.minBackoffMs / 1000, 0, 60) * 1000,
     };
 }
 
@@ -176,15 +194,16 @@ async function findLocalInstaller(installerDir: string, entry: AgentMappingEntry
 
 /** The dynamic provider of {@link UptycsAgentArtifact}. Holds per-process memos, never clients. */
 export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvider {
-    private apiKeyText?: string;
-    private apiKeyFile?: string;
+    private apiKeyText?: ProviderSetting;
+    private apiKeyFile?: ProviderSetting;
     private policy: RequestPolicy = DEFAULT_REQUEST_POLICY;
     private memo?: Map<string, Promise<unknown>>;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.apiKeyText = req.config.get(PROVIDER_CONFIG_KEYS.apiKey);
-        this.apiKeyFile = req.config.get(PROVIDER_CONFIG_KEYS.apiKeyFile);
-        this.policy = requestPolicyFromConfig((key) => req.config.get(key));
+        const get = (key: string): string | undefined => req.config.get(key);
+        this.apiKeyText = providerSetting(get, "apiKey");
+        this.apiKeyFile = providerSetting(get, "apiKeyFile");
+        this.policy = requestPolicyFromConfig(get);
     }
 
     /** One promise per key per process: one version lookup and one download per key, however many artifacts ask. */
@@ -203,19 +222,21 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
     private async apiKey(): Promise<UptycsApiKey> {
         return this.once("apiKey", async () => {
             const fs: typeof import("fs") = require("fs");
-            if (this.apiKeyText !== undefined && this.apiKeyText !== "") {
-                return parseApiKey(this.apiKeyText, `config ${PROVIDER_CONFIG_KEYS.apiKey}`);
+            const inline = this.apiKeyText;
+            if (inline?.value !== undefined) {
+                return parseApiKey(inline.value, `config ${inline.key}`);
             }
-            if (this.apiKeyFile === undefined || this.apiKeyFile === "") {
-                throw new Error(`no Uptycs credentials: set config ${PROVIDER_CONFIG_KEYS.apiKeyFile} (path to the key file) or ${PROVIDER_CONFIG_KEYS.apiKey} (its JSON, as a secret)`);
+            const file = this.apiKeyFile;
+            if (file?.value === undefined) {
+                throw new Error(`no Uptycs credentials: set config ${SETTINGS_NAMESPACE}:apiKeyFile (path to the key file) or ${SETTINGS_NAMESPACE}:apiKey (its JSON, as a secret)`);
             }
             let text: string;
             try {
-                text = await fs.promises.readFile(this.apiKeyFile, "utf8");
+                text = await fs.promises.readFile(file.value, "utf8");
             } catch (e) {
-                throw new Error(`config ${PROVIDER_CONFIG_KEYS.apiKeyFile}: cannot read ${this.apiKeyFile} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+                throw new Error(`config ${file.key}: cannot read ${file.value} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
             }
-            return parseApiKey(text, `config ${PROVIDER_CONFIG_KEYS.apiKeyFile} (${this.apiKeyFile})`);
+            return parseApiKey(text, `config ${file.key} (${file.value})`);
         });
     }
 

@@ -97,7 +97,7 @@ describe("UptycsAgentArtifact through the dynamic-provider host", function () {
         const bare = await ProviderHost.start(ROOT);
         try {
             await bare.configure({});
-            await assert.rejects(bare.check(URN, {}, inputs), /no Uptycs credentials: set config uptycs-distributor:apiKeyFile .* or uptycs-distributor:apiKey/);
+            await assert.rejects(bare.check(URN, {}, inputs), /no Uptycs credentials: set config uptycs:apiKeyFile .* or uptycs:apiKey/);
         } finally {
             await bare.stop();
         }

@@ -105,6 +105,18 @@ describe("program under mocks", function () {
         assert.ok(api.byType(ARTIFACT_TYPE).every((a) => a.inputs.installerDir === ""), "api mode ignores installerDir");
     });
 
+    it("reads the provider settings as uptycs:apiKey / uptycs:apiKeyFile", async () => {
+        const run = await runProgram({ config: { "uptycs:apiKey": JSON.stringify(apiKey) }, secretKeys: ["uptycs:apiKey"], artifacts: fakeArtifacts });
+        assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
+        assert.ok(!JSON.stringify(run.resources).includes(TEST_SECRET));
+        await assert.rejects(runProgram({ config: { "uptycs:apiKey": JSON.stringify(apiKey) }, artifacts: fakeArtifacts, preview: true }),
+            /config uptycs:apiKey holds the API secret and must be set with `pulumi config set --secret uptycs:apiKey`/);
+        await assert.rejects(runProgram({ config: { "uptycs:apiKeyFile": "/nonexistent/key.json" }, artifacts: fakeArtifacts, preview: true }),
+            /config uptycs:apiKeyFile names \/nonexistent\/key\.json, which cannot be read \(ENOENT\)/);
+        await assert.rejects(runProgram({ config: { "uptycs:apiKey": JSON.stringify(apiKey), apiKeyFile: keyFile }, secretKeys: ["uptycs:apiKey"], artifacts: fakeArtifacts, preview: true }),
+            /config uptycs:apiKey and uptycs-distributor:apiKeyFile are both set: set one/, "half-moved credentials are ambiguous");
+    });
+
     it("accepts the key file JSON as a secret apiKey and never registers it anywhere", async () => {
         const run = await runProgram({ config: { apiKey: JSON.stringify(apiKey) }, secretKeys: ["apiKey"], artifacts: fakeArtifacts });
         assert.strictEqual(run.byType(ARTIFACT_TYPE).length, 17);
@@ -113,7 +125,7 @@ describe("program under mocks", function () {
     });
 
     const badConfigs: [string, Record<string, string>, RegExp][] = [
-        ["no credentials", {}, /config uptycs-distributor:apiKeyFile is not set/],
+        ["no credentials", {}, /config uptycs:apiKeyFile is not set: set it to the API key file .* \(or set uptycs:apiKey as a secret\)/],
         ["unreadable key file", { apiKeyFile: path.join(tmp, "missing.json") }, /apiKeyFile names .*missing\.json, which cannot be read \(ENOENT\)/],
         ["key file without secret", { apiKeyFile: "KEYFILE_NO_SECRET" }, /field 'secret' is missing/],
         ["apiKey not secret", { apiKey: JSON.stringify(apiKey) }, /must be set with `pulumi config set --secret apiKey`/],

@@ -10,7 +10,9 @@ import { ARTIFACT_TYPE, mockArtifacts, runProgram } from "../support/program";
 
 type Yaml = Record<string, unknown>;
 const load = (file: string): Yaml => yaml.load(fs.readFileSync(path.join(ROOT, file), "utf8")) as Yaml;
-const OBJECT_KEYS = ["tags", "association", "installOnPublish", "organization"]; // set with --path, not declarable in Pulumi.yaml
+const OBJECT_KEYS = ["tags", "association", "installOnPublish", "organization"];
+/** The provider settings, read as `uptycs:<key>` in any project. */
+const PROVIDER_KEYS = ["apiKey", "apiKeyFile", "requestTimeout", "requestRetries", "requestBackoff"]; // set with --path, not declarable in Pulumi.yaml
 const configTs = fs.readFileSync(path.join(ROOT, "config.ts"), "utf8") + fs.readFileSync(path.join(ROOT, "providers", "uptycsAgentArtifact.ts"), "utf8");
 
 describe("Pulumi.yaml and the example stack files", () => {
@@ -36,19 +38,21 @@ describe("Pulumi.yaml and the example stack files", () => {
             const flat: Record<string, string> = {};
             for (const [k, v] of Object.entries(config)) {
                 const [ns, key] = k.split(":");
-                assert.ok(ns === "aws" || (ns === "uptycs-distributor" && (declared.includes(key) || OBJECT_KEYS.includes(key))), `unknown key ${k}`);
+                assert.ok(ns === "aws" || (ns === "uptycs" && PROVIDER_KEYS.includes(key)) || (ns === "uptycs-distributor" && (declared.includes(key) || OBJECT_KEYS.includes(key))), `unknown key ${k}`);
                 flat[k] = typeof v === "string" ? v : JSON.stringify(v);
             }
             const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-stack-"));
             const keyJson = JSON.stringify({ customerId: "c", key: "k", secret: "s", domain: "t", domainSuffix: ".uptycs.io" });
             const secretKeys: string[] = [];
-            if ("uptycs-distributor:apiKey" in config) {
-                flat["uptycs-distributor:apiKey"] = keyJson;
-                secretKeys.push("uptycs-distributor:apiKey");
-            }
-            if ("uptycs-distributor:apiKeyFile" in config) {
-                flat["uptycs-distributor:apiKeyFile"] = path.join(tmp, "key.json");
-                fs.writeFileSync(flat["uptycs-distributor:apiKeyFile"], keyJson);
+            for (const ns of ["uptycs", "uptycs-distributor"]) {
+                if (`${ns}:apiKey` in config) {
+                    flat[`${ns}:apiKey`] = keyJson;
+                    secretKeys.push(`${ns}:apiKey`);
+                }
+                if (`${ns}:apiKeyFile` in config) {
+                    flat[`${ns}:apiKeyFile`] = path.join(tmp, "key.json");
+                    fs.writeFileSync(flat[`${ns}:apiKeyFile`], keyJson);
+                }
             }
             const run = await runProgram({
                 config: flat,

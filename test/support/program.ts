@@ -31,14 +31,27 @@ export function unsecret<T = unknown>(value: unknown): T {
 // runtime's deserializer once to remember which top-level inputs arrived as secrets.
 const SECRET_SIG = { key: "4dabf18193072939515e22adb298388d", secret: "1b47061264138c4ac30d75fd1eb44270" };
 const secretInputsOf = new WeakMap<object, string[]>();
-const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties: (s: { toJavaScript(): Record<string, unknown> }, keep?: boolean) => Record<string, unknown> };
-const deserialize = rpc.deserializeProperties;
-rpc.deserializeProperties = (struct, keep) => {
-    const result = deserialize(struct, keep);
-    const raw = struct.toJavaScript();
-    secretInputsOf.set(result, Object.keys(raw).filter((k) => (raw[k] as Record<string, unknown> | null)?.[SECRET_SIG.key] === SECRET_SIG.secret));
-    return result;
-};
+type Rpc = { deserializeProperties: (s: { toJavaScript(): Record<string, unknown> }, keep?: boolean) => Record<string, unknown>; __secretsTracked?: boolean };
+
+/**
+ * The @pulumi/pulumi that the program in `programDir` loads (another project has its own copy),
+ * its deserializer wrapped once to remember secret inputs.
+ */
+function pulumiOf(programDir: string): typeof pulumi {
+    const sdk = require(require.resolve("@pulumi/pulumi", { paths: [programDir] })) as typeof pulumi;
+    const rpc = require(require.resolve("@pulumi/pulumi/runtime/rpc", { paths: [programDir] })) as Rpc;
+    if (!rpc.__secretsTracked) {
+        const deserialize = rpc.deserializeProperties;
+        rpc.deserializeProperties = (struct, keep) => {
+            const result = deserialize(struct, keep);
+            const raw = struct.toJavaScript();
+            secretInputsOf.set(result, Object.keys(raw).filter((k) => (raw[k] as Record<string, unknown> | null)?.[SECRET_SIG.key] === SECRET_SIG.secret));
+            return result;
+        };
+        rpc.__secretsTracked = true;
+    }
+    return sdk;
+}
 
 /** The run failed, as `pulumi up` would; `resources` were registered before it did. */
 export class ProgramFailure extends Error {
@@ -110,6 +123,8 @@ function settle(value: unknown): Promise<unknown> {
  */
 export async function runProgram(opts: {
     config: Record<string, string>;
+    /** The program's folder and project name. Default this project. */
+    program?: { dir: string; project: string };
     secretKeys?: string[];
     artifacts?: ArtifactHandler;
     preview?: boolean;
@@ -132,8 +147,11 @@ export async function runProgram(opts: {
     // mocks nothing else would notice, and the outputs that wait for it would never settle.
     const unhandled = (e: unknown): void => fail(new ProgramFailure((e as Error).message, resources));
     process.on("unhandledRejection", unhandled);
-    const qualify = (k: string): string => (k.includes(":") ? k : `${PROJECT}:${k}`);
-    pulumi.runtime.setMocks({
+    const programDir = opts.program?.dir ?? ROOT;
+    const project = opts.program?.project ?? PROJECT;
+    const sdk = pulumiOf(programDir);
+    const qualify = (k: string): string => (k.includes(":") ? k : `${project}:${k}`);
+    sdk.runtime.setMocks({
         newResource: async (args) => {
             if (args.type === ARTIFACT_TYPE && opts.artifacts) {
                 try {
@@ -164,8 +182,8 @@ export async function runProgram(opts: {
                     return args.inputs;
             }
         },
-    }, PROJECT, "test", opts.preview ?? false);
-    pulumi.runtime.setAllConfig(
+    }, project, "test", opts.preview ?? false);
+    sdk.runtime.setAllConfig(
         Object.fromEntries(Object.entries({ "aws:region": "us-east-1", ...opts.config }).map(([k, v]) => [qualify(k), v])),
         (opts.secretKeys ?? []).map(qualify),
     );
@@ -176,16 +194,16 @@ export async function runProgram(opts: {
     }
     const outputs: Record<string, unknown> = {};
     try {
-        const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+        const program = require(path.join(programDir, "index.ts")) as Record<string, unknown>;
         for (const [k, v] of Object.entries(program)) {
             outputs[k] = await Promise.race([settle(v), failed]);
         }
         // Resources no export depends on (association, pruner, command) register later: drain them.
-        await Promise.race([pulumi.runtime.disconnect(), failed]);
+        await Promise.race([sdk.runtime.disconnect(), failed]);
     } catch (e) {
         // A failed program leaves promises pending; the engine would end the process. Forget
         // them, or the runtime's exit check fails the whole mocha process for this expected failure.
-        (require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): unknown }).leakedPromises();
+        (require(require.resolve("@pulumi/pulumi/runtime/debuggable", { paths: [programDir] })) as { leakedPromises(): unknown }).leakedPromises();
         throw e;
     } finally {
         process.off("unhandledRejection", unhandled);

@@ -10,7 +10,8 @@ import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 
 export type Props = Record<string, unknown>;
 
-const HOST = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "dynamic-provider", "index.js");
+/** The dynamic-provider host of the @pulumi/pulumi that a program in `dir` loads. */
+const hostScript = (dir: string): string => path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [dir] })), "cmd", "dynamic-provider", "index.js");
 
 interface ChangeRequest {
     setId(id: string): void;
@@ -34,13 +35,13 @@ export class ProviderHost {
     private constructor(private readonly child: ChildProcess, private readonly client: provrpc.ResourceProviderClient) {}
 
     /**
-     * Starts the host in plain node (no ts-node) in `cwd`, as the engine would.
+     * Starts the host of the program in `cwd` in plain node (no ts-node), as the engine would.
      * `env` adds to this process's environment (which carries NODE_EXTRA_CA_CERTS).
      */
-    static async start(cwd: string, env: NodeJS.ProcessEnv = {}): Promise<ProviderHost> {
-        const child = spawn(process.execPath, [HOST, "127.0.0.1:1"], {
+    static async start(cwd: string, env: NodeJS.ProcessEnv = {}, project = "uptycs-distributor"): Promise<ProviderHost> {
+        const child = spawn(process.execPath, [hostScript(cwd), "127.0.0.1:1"], {
             cwd,
-            env: { ...process.env, PULUMI_NODEJS_PROJECT: "uptycs-distributor", ...env },
+            env: { ...process.env, PULUMI_NODEJS_PROJECT: project, ...env },
             stdio: ["ignore", "pipe", "pipe"],
         });
         let stderr = "";

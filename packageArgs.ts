@@ -1,0 +1,248 @@
+/**
+ * The arguments of {@link UptycsDistributorPackage} as a TypeScript user writes them, and their
+ * one validation, shared by the component (errors name `args.<name>`) and by this project's stack
+ * config (errors name `config uptycs-distributor:<key>`, the keys being the argument names).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { MAX_PACKAGE_VERSIONS, packageNameProblem } from "./platforms/distributor";
+import { AgentMappingEntry, parseAgentMapping, validateAgentMapping } from "./platforms/mapping";
+import {
+    bucketNameFor, OrganizationArgs, OrganizationSettings, parseOrganization, parseRegions, REGION_PATTERN,
+} from "./platforms/organization";
+import {
+    AssociationArgs, AssociationSettings, InstallOnPublishArgs, InstallOnPublishSettings, parseAssociation, parseInstallOnPublish,
+    parseShareAccounts, parseTags,
+} from "./platforms/rollout";
+import { isAgentVersion, LATEST } from "./platforms/version";
+import { awsCliBaseEnvironment, AwsCredentialSettings, awsSettingsFromConfig } from "./providers/awsCredentials";
+import type { InstallerSource } from "./providers/uptycsAgentArtifact";
+import DEFAULT_MAPPING = require("./platforms/uptycs-agent-mapping.json");
+
+/** Arguments of {@link UptycsDistributorPackage}. Each replaces a flag of Uptycs' `create_package.py`. */
+export interface UptycsDistributorPackageArgs {
+    /** `latest` (default: the highest version the tenant offers, resolved at preview) or a pinned version such as `5.14.2.21` (old `-v`). */
+    readonly agentVersion?: pulumi.Input<string>;
+    /** The sensor-only (osquery) build instead of Uptycs Protect (old `-o`). Default false. */
+    readonly sensorOnly?: pulumi.Input<boolean>;
+    /** Distributor package (SSM document) name (old `-p`). Default `UptycsAgent`. */
+    readonly packageName?: string;
+    /**
+     * An existing bucket to publish into (old `-b`); with several regions it holds `{region}`,
+     * e.g. `acme-distributor-{region}`. Default: a private bucket per region is created.
+     */
+    readonly bucketName?: pulumi.Input<string>;
+    /** Agent mapping entries (the format of `uptycs-agent-mapping.json`). Default: every platform Uptycs serves. */
+    readonly mapping?: readonly AgentMappingEntry[];
+    /** Or a mapping file to read (`{linux: [...], windows: [...]}`). */
+    readonly mappingFile?: string;
+    /** `api` (default) downloads the installers; `local` takes `<installerDir>/<dir>/<installer>` (old `-d`). */
+    readonly installerSource?: InstallerSource;
+    /** Folder of the installers for `local`. Default `installers`. */
+    readonly installerDir?: string;
+    /** Local build folder (a cache shared by all stacks of the checkout; holds secrets), relative to the project. Default `build`. */
+    readonly buildDir?: string;
+    /** Tags of every taggable resource, at most 10. */
+    readonly tags?: Readonly<Record<string, string>>;
+    /** 12-digit account ids the package is shared with, up to 1000. */
+    readonly shareWithAccounts?: pulumi.Input<readonly pulumi.Input<string>[]>;
+    /** A State Manager association that keeps the package installed in the publishing account. */
+    readonly association?: AssociationArgs;
+    /** A one-time Run Command install (`aws ssm send-command`) after each publish. */
+    readonly installOnPublish?: InstallOnPublishArgs;
+    /** Package versions kept (1–24); older ones are deleted after each publish. Default 20. */
+    readonly keepVersions?: number;
+    /** Regions to publish in. Default: the stack's `aws:region` alone, under single-region resource names. */
+    readonly regions?: readonly string[];
+    /** Share with and install in every account of some organizational units. */
+    readonly organization?: OrganizationArgs;
+}
+
+/** The arguments resolved: defaults filled, files read, values validated. */
+export interface ResolvedPackageArgs {
+    readonly agentVersion: pulumi.Input<string>;
+    readonly sensorOnly: pulumi.Input<boolean>;
+    readonly packageName: string;
+    readonly bucketName?: pulumi.Input<string>;
+    readonly installerSource: InstallerSource;
+    /** `""` for `api`: the folder is then no input of any zip. */
+    readonly installerDir: string;
+    /** The validated mapping entries, Linux first. */
+    readonly entries: readonly AgentMappingEntry[];
+    readonly buildDir: string;
+    readonly tags: Readonly<Record<string, string>>;
+    readonly shareWithAccounts: pulumi.Input<readonly pulumi.Input<string>[]>;
+    readonly association?: AssociationSettings;
+    readonly installOnPublish?: InstallOnPublishSettings;
+    readonly keepVersions: number;
+    /** The stack's `aws:region` (the home region); undefined only when `regions` is given. */
+    readonly region: string;
+    readonly regions?: readonly string[];
+    readonly organization?: OrganizationSettings;
+    /** The stack's AWS credential settings, for the AWS CLI of `installOnPublish`. Holds secrets. */
+    readonly aws: AwsCredentialSettings;
+    /** The stack's `aws:` config but the region, for each region's explicit provider; secrets kept secret. */
+    readonly awsProviderArgs: Readonly<aws.ProviderArgs>;
+}
+
+/** A bad argument: `argument` is its name (also the stack config key), or a full `aws:` key. */
+export interface ArgumentError extends Error {
+    readonly argument: string;
+}
+
+function argumentError(argument: string, message: string): ArgumentError {
+    return Object.assign(new Error(message), { argument });
+}
+
+/** True for errors of {@link resolvePackageArgs}. */
+export function isArgumentError(e: unknown): e is ArgumentError {
+    return e instanceof Error && typeof (e as Partial<ArgumentError>).argument === "string";
+}
+
+// Exported by the runtime (used by Config.getSecret) but missing from its typings.
+const { isConfigSecret } = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: string): boolean };
+
+/**
+ * Every `aws:` key of the stack but `aws:region`, as `aws.Provider` arguments: JSON lists and
+ * objects (`aws:assumeRoles`, `aws:defaultTags`) parsed, secret values wrapped as secrets.
+ */
+function awsProviderArgs(): aws.ProviderArgs {
+    const out: Record<string, pulumi.Input<unknown>> = {};
+    for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
+        const m = /^aws:(.+)$/.exec(key);
+        if (m === null || m[1] === "region") {
+            continue;
+        }
+        let value: unknown = raw;
+        if (/^[[{]/.test(raw) || raw === "true" || raw === "false") {
+            try {
+                value = JSON.parse(raw);
+            } catch {
+                value = raw;
+            }
+        }
+        out[m[1]] = isConfigSecret(key) ? pulumi.secret(value) : value;
+    }
+    return Object.freeze(out) as aws.ProviderArgs;
+}
+
+/** Runs `parse` on `value`; its error becomes an {@link ArgumentError} for `argument`. */
+function check<T>(argument: string, value: unknown, parse: (v: unknown) => T): T {
+    try {
+        return parse(value);
+    } catch (e) {
+        throw argumentError(argument, (e as Error).message);
+    }
+}
+
+const isPlain = <T>(v: pulumi.Input<T> | undefined): v is T => v !== undefined && !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+
+/**
+ * Resolves and validates `args` against the stack's `aws:` config. Plain values are checked
+ * here; values that are outputs of other resources are checked when they are known.
+ * @throws ArgumentError naming the argument (or `aws:` key) and what is wrong with it.
+ */
+export function resolvePackageArgs(args: UptycsDistributorPackageArgs): ResolvedPackageArgs {
+    const agentVersion = args.agentVersion ?? LATEST;
+    if (isPlain(agentVersion) && agentVersion !== LATEST && !isAgentVersion(agentVersion)) {
+        throw argumentError("agentVersion", `must be '${LATEST}' or a version such as 5.14.2.21, got '${agentVersion}'`);
+    }
+    const sensorOnly = args.sensorOnly ?? false;
+    if (isPlain(sensorOnly) && typeof sensorOnly !== "boolean") {
+        throw argumentError("sensorOnly", `must be true or false, got '${String(sensorOnly)}'`);
+    }
+    const packageName = args.packageName ?? "UptycsAgent";
+    const nameProblem = packageNameProblem(packageName);
+    if (nameProblem !== undefined) {
+        throw argumentError("packageName", `'${packageName}' ${nameProblem}`);
+    }
+
+    const installerSource = args.installerSource ?? "api";
+    if (installerSource !== "api" && installerSource !== "local") {
+        throw argumentError("installerSource", `must be 'api' or 'local', got '${String(installerSource)}'`);
+    }
+    // Only `local` reads the folder: in `api` mode it is "", so changing it rebuilds nothing.
+    const installerDir = installerSource === "local" ? args.installerDir ?? "installers" : "";
+    if (installerSource === "local") {
+        if (agentVersion === LATEST) {
+            throw argumentError("agentVersion", "must be pinned (e.g. 5.14.2.21) when installerSource is 'local': it is the version of the installers in installerDir");
+        }
+        if (!fs.existsSync(installerDir) || !fs.statSync(installerDir).isDirectory()) {
+            throw argumentError("installerDir", `names ${installerDir}, which is not a folder`);
+        }
+    }
+
+    let entries: AgentMappingEntry[];
+    if (args.mapping !== undefined && args.mappingFile !== undefined) {
+        throw argumentError("mappingFile", "and mapping are both set: set one");
+    } else if (args.mapping !== undefined) {
+        const linux = args.mapping.filter((e) => e.upt_package !== "windows");
+        const windows = args.mapping.filter((e) => e.upt_package === "windows");
+        entries = check("mapping", { linux, windows }, (m) => validateAgentMapping(m, "mapping"));
+    } else if (args.mappingFile !== undefined) {
+        const file = args.mappingFile;
+        let text: string;
+        try {
+            text = fs.readFileSync(file, "utf8");
+        } catch (e) {
+            throw argumentError("mappingFile", `names ${file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+        }
+        entries = check("mappingFile", text, (t) => parseAgentMapping(t as string, `mappingFile (${file})`));
+    } else {
+        entries = validateAgentMapping(DEFAULT_MAPPING, "the default mapping");
+    }
+
+    const buildDir = args.buildDir ?? "build";
+    if (path.isAbsolute(buildDir) || buildDir.split(/[\\/]/).includes("..")) {
+        throw argumentError("buildDir", `must be a folder inside the project, got '${buildDir}'`);
+    }
+    const tags = args.tags === undefined ? {} : check("tags", args.tags, parseTags);
+    const listed = args.shareWithAccounts;
+    const shareWithAccounts = isPlain(listed) && (!Array.isArray(listed) || listed.every(isPlain))
+        ? check("shareWithAccounts", args.shareWithAccounts, parseShareAccounts)
+        : args.shareWithAccounts ?? [];
+    const association = args.association === undefined ? undefined : check("association", args.association, parseAssociation);
+    const installOnPublish = args.installOnPublish === undefined ? undefined : check("installOnPublish", args.installOnPublish, parseInstallOnPublish);
+    const keepVersions = args.keepVersions ?? 20;
+    if (!Number.isInteger(keepVersions) || keepVersions < 1 || keepVersions > MAX_PACKAGE_VERSIONS - 1) {
+        throw argumentError("keepVersions", `must be a whole number from 1 to ${MAX_PACKAGE_VERSIONS - 1} (a package holds at most ${MAX_PACKAGE_VERSIONS} versions, one is being published), got ${JSON.stringify(keepVersions)}`);
+    }
+
+    const region = pulumi.runtime.getConfig("aws:region") || undefined;
+    if (region === undefined || !REGION_PATTERN.test(region)) {
+        throw argumentError("aws:region", `${region === undefined ? "is not set" : `'${region}' is not an AWS region`}: pulumi config set aws:region us-east-1`);
+    }
+    const regions = args.regions === undefined ? undefined : check("regions", args.regions, parseRegions);
+    const publishRegions = regions ?? [region];
+    if (isPlain(args.bucketName)) {
+        for (const r of publishRegions) {
+            const name = check("bucketName", args.bucketName, (b) => bucketNameFor(b as string, r, publishRegions.length));
+            if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) {
+                throw argumentError("bucketName", `'${name}' is not a valid S3 bucket name`);
+            }
+        }
+    }
+    const organization = args.organization === undefined ? undefined : check("organization", args.organization, (v) => parseOrganization(v, publishRegions));
+
+    // The dynamic providers read the same keys in `configure`: a bad value fails here, at preview.
+    let awsSettings: AwsCredentialSettings;
+    try {
+        awsSettings = awsSettingsFromConfig((key) => pulumi.runtime.getConfig(key));
+        if (installOnPublish !== undefined && awsSettings.assumeRoles.length === 0) {
+            awsCliBaseEnvironment(awsSettings);
+        }
+    } catch (e) {
+        // Those messages start with the key, e.g. "config aws:assumeRoles[0].roleArn must be ...".
+        const m = /^config (aws:[A-Za-z]+(?:\[[0-9]+\])?(?:\.[A-Za-z]+)?) (.*)$/s.exec((e as Error).message);
+        throw m === null ? e : argumentError(m[1], m[2]);
+    }
+
+    return Object.freeze({
+        agentVersion, sensorOnly, packageName, bucketName: args.bucketName, installerSource, installerDir,
+        entries: Object.freeze([...entries]), buildDir, tags: Object.freeze({ ...tags }), shareWithAccounts,
+        association, installOnPublish, keepVersions, region, regions: regions === undefined ? undefined : Object.freeze([...regions]),
+        organization, aws: Object.freeze(awsSettings), awsProviderArgs: awsProviderArgs(),
+    });
+}
