@@ -105,8 +105,9 @@ export function isArgumentError(e: unknown): e is ArgumentError {
 const { isConfigSecret } = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: string): boolean };
 
 /**
- * Every `aws:` key of the stack but `aws:region`, as `aws.Provider` arguments: JSON lists and
- * objects (`aws:assumeRoles`, `aws:defaultTags`) parsed, secret values wrapped as secrets.
+ * Every `aws:` key of the stack but `aws:region`, as `aws.Provider` arguments: JSON lists,
+ * objects, booleans and numbers (`aws:assumeRoles`, `aws:defaultTags`, `aws:maxRetries`) parsed,
+ * secret values wrapped as secrets.
  */
 function awsProviderArgs(): aws.ProviderArgs {
     const out: Record<string, pulumi.Input<unknown>> = {};
@@ -116,7 +117,8 @@ function awsProviderArgs(): aws.ProviderArgs {
             continue;
         }
         let value: unknown = raw;
-        if (/^[[{]/.test(raw) || raw === "true" || raw === "false") {
+        // Config holds text; the provider takes lists, objects, booleans and numbers (maxRetries).
+        if (/^[[{]/.test(raw) || raw === "true" || raw === "false" || (/^[0-9]+$/.test(raw) && !/^(profile|accessKey|secretKey|token)$/.test(m[1]))) {
             try {
                 value = JSON.parse(raw);
             } catch {

@@ -70,7 +70,7 @@ describe("regions and organization (under mocks)", function () {
 
     it("secret aws: settings reach each region's provider as secrets", async () => {
         const run = await runProgram({
-            config: { ...base, regions: JSON.stringify(["us-east-1", "eu-west-1"]), "aws:accessKey": "AKIAX", "aws:secretKey": "very-secret", "aws:defaultTags": JSON.stringify({ tags: { team: "secops" } }) },
+            config: { ...base, regions: JSON.stringify(["us-east-1", "eu-west-1"]), "aws:accessKey": "AKIAX", "aws:secretKey": "very-secret", "aws:defaultTags": JSON.stringify({ tags: { team: "secops" } }), "aws:maxRetries": "5" },
             secretKeys: ["aws:secretKey"],
             artifacts,
         });
@@ -78,6 +78,7 @@ describe("regions and organization (under mocks)", function () {
             assert.deepStrictEqual([unsecret(p.inputs.accessKey), unsecret(p.inputs.secretKey)], ["AKIAX", "very-secret"]);
             assert.ok(p.secretInputs.includes("secretKey"), p.secretInputs.join(","));
             assert.strictEqual(p.inputs.defaultTags, JSON.stringify({ tags: { team: "secops" } }), "other aws: settings too (providers take objects as JSON)");
+            assert.strictEqual(p.inputs.maxRetries, "5", "a number, not the text \"5\"");
         }
     });
 
