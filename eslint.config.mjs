@@ -3,7 +3,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["**/node_modules/", "bin/", "build/", "dist/", "examples/*/bin/", "eslint.config.mjs"] },
+    { ignores: ["**/node_modules/", "bin/", "build/", "dist/", ".rootfs/", "examples/*/bin/", "eslint.config.mjs"] },
     ...tseslint.configs.recommended,
     {
         plugins: { "@pulumi": pulumi },

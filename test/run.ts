@@ -19,6 +19,7 @@ let suites: Record<string, string[]> = {
     unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
     host: HOST_FILES,
     program: MOCK_FILES,
+    realtools: ["test/realtools/**/*.test.ts"],
 };
 
 const args = process.argv.slice(2);

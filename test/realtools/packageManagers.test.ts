@@ -1,0 +1,205 @@
+// The install, uninstall and update scripts against the real package managers (apt/dpkg, dnf,
+// zypper, rpm alone), not fakes: in root file systems made from Debian's packages, with an
+// os-release of the target, installer packages built at test time with Uptycs' names (unsigned,
+// a maintainer script that records itself and starts a service where systemd runs), each zip
+// unpacked and its scripts run with `sh` exactly as the SSM agent runs them. One release per
+// family; the fast simulation (test/program/distributorAgent.test.ts) covers the OS matrix.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { InstallerFamily } from "../../platforms/distributor";
+import { renderScripts } from "../../platforms/scripts";
+import { writeDeterministicZip } from "../../providers/zip";
+import {
+    buildDeb, buildRpm, ChrootRun, ensureRootfs, FixturePackage, inChroot, MARKER_DIR, realToolsUnavailable,
+} from "../support/realRootfs";
+import { readZip } from "../support/zipReader";
+
+const OLD = "5.14.2.20";
+const NEW = "5.14.2.21";
+const FIXTURES = path.join(__dirname, "..", "fixtures", "os-release");
+
+interface ManagerCase {
+    /** The package manager the scripts must pick. */
+    readonly manager: "apt" | "dnf" | "zypper" | "rpm";
+    readonly family: Exclude<InstallerFamily, "msi">;
+    /** os-release fixture of the target. */
+    readonly osRelease: string;
+    /** Managers present in the root file system but hidden for this case, so the scripts' fallback is taken. */
+    readonly hide: readonly string[];
+    /** A dependency that is installed in the root file system. */
+    readonly presentDependency: string;
+    /** The manager's own words for a missing dependency. */
+    readonly missingDependency: RegExp;
+    /** What a pinned downgrade prints. */
+    readonly downgrade: RegExp;
+    /** What only this manager prints while installing: proof the scripts chose it. */
+    readonly signature: RegExp;
+}
+
+const CASES: ManagerCase[] = [
+    { manager: "apt", family: "deb", osRelease: "ubuntu-22.04", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/ },
+    { manager: "apt", family: "deb", osRelease: "debian-12", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/ },
+    { manager: "dnf", family: "rpm", osRelease: "rhel-9", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/ },
+    { manager: "dnf", family: "rpm", osRelease: "amazonlinux-2023", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/ },
+    { manager: "zypper", family: "rpm", osRelease: "sles-15", hide: ["dnf"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing/, downgrade: /downgrading from/, signature: /Loading repository data/ },
+    { manager: "rpm", family: "rpm", osRelease: "rhel-9", hide: ["dnf", "zypper"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing is needed by/, downgrade: /downgrading from/, signature: /Preparing\.\.\./ },
+];
+
+const ROOTFS = {
+    deb: { name: "deb", include: [] as string[] },
+    rpm: { name: "rpm", include: ["rpm", "dnf", "zypper"] },
+};
+
+describe("install scripts on real package managers (chroot)", function () {
+    this.timeout(900_000);
+    const rootfs: Partial<Record<"deb" | "rpm", string>> = {};
+    let work: string;
+    const installers = new Map<string, string>();
+
+    before(function () {
+        const reason = realToolsUnavailable();
+        if (reason !== undefined) {
+            if (process.env.CI === "true") {
+                throw new Error(`the real package manager tests cannot run: ${reason}; CI requires them (.ci/run installs mmdebstrap and rpm)`);
+            }
+            console.log(`      skipped: ${reason}`);
+            this.skip();
+        }
+        for (const family of ["deb", "rpm"] as const) {
+            const made = ensureRootfs(ROOTFS[family]);
+            rootfs[family] = made.dir;
+            console.log(`      root file system ${family}: ${made.seconds > 0 ? `made in ${made.seconds.toFixed(0)} s` : "cached"}`);
+        }
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-realtools-"));
+        const packages: FixturePackage[] = [
+            { name: "uptycs-protect", version: OLD }, { name: "uptycs-protect", version: NEW },
+            { name: "uptycs-protect", version: "5.14.2.22", requires: "libuptycs-missing" },
+        ];
+        for (const p of packages) {
+            installers.set(`deb:${p.version}`, buildDeb(p, work));
+            installers.set(`rpm:${p.version}`, buildRpm(p, work));
+        }
+        installers.set("deb:osquery", buildDeb({ name: "osquery", version: NEW, requires: "dpkg" }, work));
+        installers.set("rpm:osquery", buildRpm({ name: "osquery", version: NEW, requires: "test-base-system" }, work));
+        // An rpm database where RPM distributions keep it (Debian's rpm defaults to ~/.rpmdb, which
+        // libzypp never reads), fresh each run, listing the distribution's base packages as a real
+        // one would (bash provides /bin/sh, which every scriptlet needs).
+        const base = buildRpm({ name: "test-base-system", version: "1", provides: "/bin/sh" }, work);
+        fs.copyFileSync(base, path.join(rootfs.rpm!, "tmp", "base.rpm"));
+        const r = inChroot(rootfs.rpm!, [
+            "mkdir -p /etc/rpm", "echo '%_dbpath /var/lib/rpm' > /etc/rpm/macros.dbpath",
+            "rm -rf /root/.rpmdb /var/lib/rpm /var/cache/zypp", "rpm --initdb", "rpm -i --justdb --nodeps /tmp/base.rpm",
+        ].join(" && "));
+        assert.strictEqual(r.status, 0, r.output);
+    });
+    after(() => {
+        if (work !== undefined) {
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    });
+
+    for (const c of CASES) {
+        describe(`${c.manager} on ${c.osRelease}${c.hide.length > 0 ? ` (no ${c.hide.join(", no ")})` : ""}`, () => {
+            let root: string;
+            const installed = (name = "uptycs-protect"): string => inChroot(root, c.family === "deb"
+                ? `dpkg-query -W -f '\${Status} \${Version}' ${name} 2>/dev/null | sed -n 's/^install ok installed //p'`
+                : `rpm -q --qf '%{VERSION}' ${name} 2>/dev/null || true`).output.trim().replace(/^package .* is not installed$/, "");
+
+            /** Unpacks the zip of `installer` as Distributor would and runs one of its scripts. */
+            const run = async (installerKey: string, script: "install.sh" | "uninstall.sh" | "update.sh"): Promise<ChrootRun> => {
+                const installer = installers.get(`${c.family}:${installerKey}`)!;
+                const name = path.basename(installer);
+                const zip = path.join(work, `${c.manager}-${c.osRelease}-${installerKey}.zip`);
+                await writeDeterministicZip([
+                    ...Object.entries(renderScripts(c.family, "UptycsAgent", name)).map(([n, content]) => ({ name: n, content, mode: 0o755 })),
+                    { name, file: installer, mode: 0o644 },
+                ], zip);
+                const dir = path.join(root, "var", "lib", "amazon", "ssm", "packages", installerKey);
+                fs.rmSync(dir, { recursive: true, force: true });
+                fs.mkdirSync(dir, { recursive: true });
+                for (const entry of await readZip(zip)) {
+                    fs.writeFileSync(path.join(dir, entry.name), entry.data, { mode: entry.mode });
+                }
+                return inChroot(root, `cd /var/lib/amazon/ssm/packages/${installerKey} && sh ${script}`);
+            };
+            const ok = (r: ChrootRun): void => assert.strictEqual(r.status, 0, r.output);
+            const marker = (): string => fs.readFileSync(path.join(root, MARKER_DIR.slice(1), "uptycs-protect"), "utf8").trim();
+
+            before(() => {
+                root = rootfs[c.family]!;
+                fs.copyFileSync(path.join(FIXTURES, c.osRelease), path.join(root, "etc", "os-release"));
+                for (const tool of c.hide) {
+                    ok(inChroot(root, `mv /usr/bin/${tool} /usr/bin/${tool}.hidden`));
+                }
+                // A clean start: nothing of an earlier case installed.
+                ok(inChroot(root, c.family === "deb" ? "dpkg --purge uptycs-protect osquery >/dev/null" : "rpm -e --nodeps uptycs-protect osquery >/dev/null 2>&1 || true"));
+                assert.strictEqual(installed(), "");
+            });
+            after(() => {
+                for (const tool of c.hide) {
+                    inChroot(root, `mv /usr/bin/${tool}.hidden /usr/bin/${tool}`);
+                }
+            });
+
+            it("fresh install: the package is in the real database and its maintainer script ran", async () => {
+                const r = await run(OLD, "install.sh");
+                ok(r);
+                assert.match(r.output, c.signature, `installed by ${c.manager}`);
+                assert.strictEqual(installed(), OLD);
+                assert.strictEqual(marker(), `uptycs-protect ${OLD}`);
+            });
+
+            it("installing the installed version again succeeds and changes nothing", async () => {
+                const r = await run(OLD, "install.sh");
+                ok(r);
+                assert.match(r.output, /already installed/);
+                assert.strictEqual(installed(), OLD);
+            });
+
+            it("upgrade as Uninstall and reinstall: the old package's uninstall, then the new one's install", async () => {
+                ok(await run(OLD, "uninstall.sh"));
+                assert.strictEqual(installed(), "");
+                ok(await run(NEW, "install.sh"));
+                assert.strictEqual(installed(), NEW);
+                assert.strictEqual(marker(), `uptycs-protect ${NEW}`);
+            });
+
+            it("a pinned downgrade installs the older version over the newer one", async () => {
+                const r = await run(OLD, "install.sh");
+                ok(r);
+                assert.match(r.output, c.downgrade);
+                assert.strictEqual(installed(), OLD);
+            });
+
+            it("in-place update from the older version", async () => {
+                ok(await run(NEW, "update.sh"));
+                assert.strictEqual(installed(), NEW);
+                assert.strictEqual(marker(), `uptycs-protect ${NEW}`);
+            });
+
+            it("uninstall, then uninstall when absent, both succeed", async () => {
+                ok(await run(NEW, "uninstall.sh"));
+                assert.strictEqual(installed(), "");
+                const again = await run(NEW, "uninstall.sh");
+                ok(again);
+                assert.match(again.output, /not installed; nothing to remove/);
+            });
+
+            it("a dependency that is installed is resolved", async () => {
+                ok(await run("osquery", "install.sh"));
+                assert.strictEqual(installed("osquery"), NEW);
+                ok(await run("osquery", "uninstall.sh"));
+                assert.strictEqual(installed("osquery"), "");
+            });
+
+            it("a missing dependency fails the install, non-zero, with the manager's own message; nothing installed", async () => {
+                const r = await run("5.14.2.22", "install.sh");
+                assert.notStrictEqual(r.status, 0, r.output);
+                assert.match(r.output, c.missingDependency);
+                assert.strictEqual(installed(), "");
+            });
+        });
+    }
+});
