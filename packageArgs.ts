@@ -77,7 +77,7 @@ export interface ResolvedPackageArgs {
     readonly association?: AssociationSettings;
     readonly installOnPublish?: InstallOnPublishSettings;
     readonly keepVersions: number;
-    /** The stack's `aws:region` (the home region); undefined only when `regions` is given. */
+    /** The stack's `aws:region` (required): the home region, and the only one without `regions`. */
     readonly region: string;
     readonly regions?: readonly string[];
     readonly organization?: OrganizationSettings;
