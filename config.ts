@@ -78,12 +78,17 @@ export function loadConfig(): UptycsDistributorPackageArgs {
             return raw as T;
         }
     };
-    const sensorOnlyText = get("sensorOnly");
-    const keepVersionsText = get("keepVersions");
+    /** A boolean or number key, read by the SDK's typed getter; text of another type names the key. */
+    const typed = <T>(key: string, read: (k: string) => T | undefined, expected: string): T | undefined => {
+        try {
+            return read(key);
+        } catch {
+            throw new pulumi.RunError(`config ${PROJECT}:${key} must be ${expected}, got '${get(key)}'`);
+        }
+    };
     const args: UptycsDistributorPackageArgs = {
         agentVersion: get("agentVersion"),
-        sensorOnly: sensorOnlyText === undefined ? undefined : ({ true: true, false: false } as Record<string, boolean | undefined>)[sensorOnlyText]
-            ?? (sensorOnlyText as unknown as boolean),
+        sensorOnly: typed("sensorOnly", (k) => config.getBoolean(k), "true or false"),
         packageName: get("packageName"),
         bucketName: get("bucketName"),
         installerSource: get("installerSource") as UptycsDistributorPackageArgs["installerSource"],
@@ -94,7 +99,7 @@ export function loadConfig(): UptycsDistributorPackageArgs {
         shareWithAccounts: json("shareWithAccounts"),
         association: json("association"),
         installOnPublish: json("installOnPublish"),
-        keepVersions: keepVersionsText === undefined ? undefined : Number.isNaN(Number(keepVersionsText)) ? (keepVersionsText as unknown as number) : Number(keepVersionsText),
+        keepVersions: typed("keepVersions", (k) => config.getNumber(k), "a whole number from 1 to 24"),
         regions: json("regions"),
         organization: json("organization"),
     };

@@ -24,7 +24,7 @@ import {
 } from "./buildFolder";
 import {
     DEFAULT_REQUEST_POLICY, downloadInstaller, DownloadedInstaller, getAssetGroupId, getOfferedVersions,
-    parseApiKey, RequestPolicy, tenantOf, UptycsApiKey,
+    parseApiKey, RequestPolicy, tenantId, UptycsApiKey,
 } from "./uptycsApi";
 import { writeDeterministicZip } from "./zip";
 
@@ -294,7 +294,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         } else {
             const apiKey = await this.apiKey();
             const offered = await this.offeredVersions();
-            tenant = `${tenantOf(apiKey)}/${apiKey.customerId}`;
+            tenant = tenantId(apiKey);
             assetGroupId = await this.once("assetGroupId", () => getAssetGroupId(apiKey, this.policy));
             if (version === LATEST) {
                 version = offered[0];
@@ -383,9 +383,6 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
                 await fs.promises.rm(metaFile, { force: true });
             }
             const apiKey = await this.apiKey();
-            if (`${tenantOf(apiKey)}/${apiKey.customerId}` !== props.tenant) {
-                throw new Error(`the Uptycs credentials name tenant ${tenantOf(apiKey)}/${apiKey.customerId}, but check resolved ${props.tenant}; run again`);
-            }
             const part = partFile(dir, "download");
             try {
                 const got = await downloadInstaller(apiKey, {

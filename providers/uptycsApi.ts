@@ -64,6 +64,14 @@ export function tenantOf(apiKey: UptycsApiKey): string {
     return `${apiKey.domain}${apiKey.domainSuffix}`;
 }
 
+/**
+ * Which tenant the key belongs to, `<host>/<customerId>`: what makes one tenant's installers
+ * (which embed its enrollment secret) differ from another's. Not secret.
+ */
+export function tenantId(apiKey: UptycsApiKey): string {
+    return `${tenantOf(apiKey)}/${apiKey.customerId}`;
+}
+
 /** How requests are timed and retried. */
 export interface RequestPolicy {
     /** Milliseconds without any byte from the server before a request is aborted. Default 60000. */

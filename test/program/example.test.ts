@@ -9,6 +9,7 @@ import { FakeUptycsApi, TEST_SECRET } from "../support/fakeUptycsApi";
 import { ARTIFACT_TYPE, ProgramRun, runProgram, unsecret } from "../support/program";
 import { Props, ProviderHost } from "../support/providerHost";
 import { ROOT, TestStack } from "../support/e2e";
+import { skipUnlessReady } from "../support/tools";
 
 const EXAMPLE = path.join(ROOT, "examples", "baseline");
 const INSTALLED = path.join(EXAMPLE, "node_modules", "uptycs-distributor", "dist", "lib.js");
@@ -16,14 +17,7 @@ const manifestOf = (run: ProgramRun): string => run.byType("aws:s3/bucketObjectv
 
 describe("the package as a component of another program (examples/baseline)", function () {
     before(function () {
-        if (!fs.existsSync(INSTALLED)) {
-            const install = "npm run build && (cd examples/baseline && npm ci)";
-            if (process.env.CI === "true") {
-                throw new Error(`examples/baseline is not installed; CI requires it (${install}; .ci/run does)`);
-            }
-            console.log(`      skipped: examples/baseline is not installed (${install})`);
-            this.skip();
-        }
+        skipUnlessReady(this, fs.existsSync(INSTALLED) ? undefined : "examples/baseline is not installed (npm run build && (cd examples/baseline && npm ci))");
     });
 
     it("publishes the same zips and manifest as this project's program, credentials in uptycs:apiKey", async () => {

@@ -48,9 +48,7 @@ describe("package versions through the dynamic-provider host, the AWS SDK and th
         prunerInputs = run.one(PRUNER_TYPE).inputs as Props;
         assert.strictEqual(nameInputs.accountId, TEST_ACCOUNT, "the stack's account, from aws.getCallerIdentity");
         assert.strictEqual(prunerInputs.accountId, TEST_ACCOUNT);
-        for (const inputs of [nameInputs, prunerInputs]) {
-            assert.ok(!/AKIA|secret/i.test(JSON.stringify(Object.keys(inputs))), "no credential travels as an input");
-        }
+        // That no credential travels as an input is checked with credentials set, in rollout.test.ts.
         aws = await FakeAws.start();
         aws.addUser("AKIADEFAULT", OTHER_ACCOUNT);
         aws.addUser("AKIAPROD", TEST_ACCOUNT);

@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { missingTools } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = path.join(ROOT, ".rootfs");
@@ -23,20 +24,17 @@ export interface RootfsSpec {
     readonly include: readonly string[];
 }
 
-/** Debian packages of the tools these tests need on the host, by command. */
-const HOST_TOOLS: Readonly<Record<string, string>> = { mmdebstrap: "mmdebstrap", chroot: "coreutils", rpmbuild: "rpm", "dpkg-deb": "dpkg" };
-
 /**
  * Why the real-tool tests cannot run here (not root, a tool missing, chroot refused), or
  * undefined when they can.
  */
 export function realToolsUnavailable(): string | undefined {
     if (process.getuid?.() !== 0) {
-        return "they need root (chroot)";
+        return "the real package manager tests need root (chroot)";
     }
-    const missing = Object.keys(HOST_TOOLS).filter((t) => spawnSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" }).status !== 0);
-    if (missing.length > 0) {
-        return `${missing.join(", ")} not installed (apt-get install ${[...new Set(missing.map((t) => HOST_TOOLS[t]))].join(" ")})`;
+    const missing = missingTools(["mmdebstrap", "chroot", "rpmbuild", "dpkg-deb"]);
+    if (missing !== undefined) {
+        return missing;
     }
     const probe = spawnSync("chroot", ["/", "true"], { encoding: "utf8" });
     return probe.status === 0 ? undefined : `chroot is not allowed here: ${probe.stderr.trim()}`;
