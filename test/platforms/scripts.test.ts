@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderScripts, scriptsDigest } from "../../platforms/scripts";
+import { AGENT_BUILD_PACKAGES, renderScripts, scriptsDigest } from "../../platforms/scripts";
 import { requireTool } from "../support/tools";
 
 const INSTALLER = { rpm: "assets-uptycs-protect-5.7.0.25-Uptycs.aarch64.rpm", deb: "assets-uptycs-protect-5.7.0.25-Uptycs.deb", msi: "assets-osquery-5.5.1.14-Uptycs-windows.msi" };
@@ -52,15 +52,29 @@ describe("platforms/scripts", () => {
         const order = ["have dnf", "have yum", "have zypper", "rpm -Uvh"].map((x) => s["install.sh"].indexOf(x));
         assert.ok(order.every((i, k) => i > 0 && (k === 0 || i > order[k - 1])), `order ${order}`);
         assert.match(s["install.sh"], /rpm -qp --qf '%\{NAME\}'/);
-        assert.match(s["uninstall.sh"], /dnf remove -y "\$RPM_NAME"/);
+        assert.match(s["uninstall.sh"], /dnf remove -y "\$@"/);
+        assert.match(s["install.sh"], /dnf swap -y "\$1" "\.\/\$INSTALLER"/);
+        assert.match(s["install.sh"], /zypper --non-interactive --no-gpg-checks install "\.\/\$INSTALLER" "!\$1"/);
+        assert.ok(!/--replacefiles|--force/.test(s["install.sh"].replace("rpm -U --test --replacefiles", "")), "no forced install outside rpm's --test");
     });
 
-    it("deb: apt-get resolves dependencies, non-interactive; uninstall purges", () => {
+    it("deb: apt-get resolves dependencies, non-interactive, replaces the other build in the same run; uninstall keeps the agent's configuration and data", () => {
         const s = renderScripts("deb", "UptycsAgent", INSTALLER.deb);
         assert.match(s["install.sh"], /^export DEBIAN_FRONTEND=noninteractive$/m);
         assert.match(s["install.sh"], /apt-get install -y --allow-downgrades "\.\/\$INSTALLER"/);
         assert.match(s["install.sh"], /dpkg-deb -f "\.\/\$INSTALLER" Package/);
-        assert.match(s["uninstall.sh"], /apt-get purge -y "\$DEB_NAME"/);
+        assert.match(s["install.sh"], /apt-get install -y --allow-downgrades "\.\/\$INSTALLER" "\$1-"/);
+        assert.match(s["uninstall.sh"], /apt-get remove -y "\$@"/);
+        assert.ok(!s["uninstall.sh"].includes("purge"));
+    });
+
+    it("both builds' package names are known to every Linux script", () => {
+        for (const family of ["rpm", "deb"] as const) {
+            for (const [name, text] of Object.entries(renderScripts(family, "UptycsAgent", INSTALLER[family]))) {
+                assert.match(text, new RegExp(`^AGENT_BUILDS='${AGENT_BUILD_PACKAGES.join(" ")}'$`, "m"), name);
+            }
+        }
+        assert.deepStrictEqual([...AGENT_BUILD_PACKAGES].sort(), ["osquery", "uptycs-protect"]);
     });
 
     it("update scripts make sure osqueryd runs afterwards; install scripts do not touch services", () => {
@@ -76,7 +90,7 @@ describe("platforms/scripts", () => {
         assert.deepStrictEqual(Object.keys(s).sort(), ["install.ps1", "uninstall.ps1", "update.ps1"]);
         assert.ok(s["install.ps1"].includes(`Join-Path $PSScriptRoot '${INSTALLER.msi}'`));
         assert.match(s["uninstall.ps1"], /@\('\/x', /);
-        assert.match(s["uninstall.ps1"], /if \(\$code -eq 1605\)/);
+        assert.match(s["uninstall.ps1"], /\$code -ne 1605\) \{ Stop-WithCode/);
     });
 
     it("the package name prefixes log lines and is rendered, not hard-coded", () => {

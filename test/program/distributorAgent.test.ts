@@ -1,6 +1,8 @@
 // Every supported OS picks exactly one zip from the published manifest, and that zip's scripts
 // leave the instance in the right state in every lifecycle step, run with dash against fake
-// package managers. Two package versions are built first (5.13.1.4 and 5.14.2.21).
+// package managers. Two package versions are built first (5.13.1.4 and 5.14.2.21), and the
+// sensor-only build of the newer one, whose package shares the Protect build's files (the fakes
+// refuse one beside the other, as the real managers do).
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -74,6 +76,7 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
     let stack: TestStack;
     let oldPkg: Built;
     let newPkg: Built;
+    let sensorPkg: Built;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-sim-"));
 
     before(async () => {
@@ -81,6 +84,7 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         stack = TestStack.create(api, "sim");
         oldPkg = built(await stack.up({ agentVersion: "5.13.1.4" }));
         newPkg = built(await stack.up({ agentVersion: "5.14.2.21" }));
+        sensorPkg = built(await stack.up({ agentVersion: "5.14.2.21", sensorOnly: "true" }));
     });
     after(async () => {
         stack.remove();
@@ -126,11 +130,22 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
                     assert.ok(text.includes(`Join-Path $PSScriptRoot '${msi}'`), `${script} names ${msi}`);
                     assert.ok(text.includes(`@('${flag}', `) && text.includes("'/qn', '/norestart', '/l*v'"), `${script} runs msiexec ${flag} quietly with a log`);
                     assert.match(text, /-Wait -PassThru/);
-                    assert.match(text, /if \(\$code -eq 0\) \{ Write-Output [^\n]*; exit 0 \}/);
-                    assert.match(text, /@\(3010, 1641\) -contains \$code\) \{ Write-Output [^\n]*; exit 3010 \}/);
+                    assert.match(text, /@\(3010, 1641\) -contains \$code\) \{ \$Reboot = \$true \}/);
+                    assert.match(text, /if \(\$Reboot\) \{ Write-Output [^\n]*; exit 3010 \}\nWrite-Output [^\n]*succeeded"\nexit 0\n$/);
                     assert.match(text, /Get-Content -LiteralPath \$Log -Tail 40/);
-                    assert.match(text, /exit \$code\n$/);
-                    assert.strictEqual(/1605/.test(text), script === "uninstall.ps1", `${script}: absent product is success only on uninstall`);
+                    assert.match(text, /\n  exit \$Code\n/);
+                    // 1605 (not installed) is success only when removing.
+                    assert.ok(text.includes(script === "uninstall.ps1"
+                        ? "elseif ($code -ne 0 -and $code -ne 1605) { Stop-WithCode $code 'msiexec /x' }"
+                        : "elseif ($code -ne 0) { Stop-WithCode $code 'msiexec /i' }"), `${script}: msiexec's exit code rules`);
+                    // The other build (found by DisplayName, not sharing this MSI's UpgradeCode) goes before an install, after an uninstall.
+                    const removeOthers = text.indexOf("\nRemove-OtherBuilds\n");
+                    const main = text.indexOf(`$code = Invoke-Msiexec @('${flag}'`);
+                    assert.ok(removeOthers > 0 && main > 0 && (flag === "/i" ? removeOthers < main : removeOthers > main), `${script}: order of the other build's removal`);
+                    assert.match(text, /\$AgentBuilds = @\('Uptycs\*', 'osquery\*'\)/);
+                    assert.match(text, /'RelatedProducts' 'GetProperty'/);
+                    assert.match(text, /CurrentVersion\\Uninstall\\\*', 'HKLM:\\SOFTWARE\\WOW6432Node\\/);
+                    assert.ok(!/\{[0-9A-F]{8}-[0-9A-F]{4}-/i.test(text), `${script} hard-codes no product code`);
                 }
             });
             continue;
@@ -173,7 +188,7 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
             ok(r, "uninstall");
             assert.deepStrictEqual(inst.packages(), {});
             assert.strictEqual(mutating(r.calls).length, 1);
-            assert.ok(mutating(r.calls)[0].startsWith(deb ? "apt-get purge -y uptycs-protect" : manager === "rpm" ? "rpm -e uptycs-protect" : `${manager} `));
+            assert.ok(mutating(r.calls)[0].startsWith(deb ? "apt-get remove -y uptycs-protect" : manager === "rpm" ? "rpm -e uptycs-protect" : `${manager} `));
             r = inst.run(newDir, "uninstall.sh");
             ok(r, "uninstall when absent");
             assert.deepStrictEqual(mutating(r.calls), []);
@@ -210,6 +225,55 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
                 rpm: `rpm -Uvh --oldpackage ./${fs.readdirSync(oldDir).find((f) => f.endsWith(".rpm"))}`,
             }[c.manager!];
             assert.deepStrictEqual(mutating(r.calls), [expectedDowngrade]);
+        });
+        it(`${title} (${c.manager}): switch between Protect and sensor-only in place and back, exactly one build each time`, async () => {
+            const deb = c.manager === "apt";
+            const inst = new SimulatedInstance(path.join(tmp, `${c.fixture}-${c.arch}-switch`), deb ? DEB_MANAGERS : RPM_MANAGERS[c.manager!]);
+            const zipOf = (b: Built): string => b.zipPaths[resolvePackageFile(b.manifest, osRelease(), c.arch)];
+            const protectDir = await inst.unpack(zipOf(newPkg), "protect");
+            const sensorDir = await inst.unpack(zipOf(sensorPkg), "sensor");
+            const installerIn = (dir: string): string => fs.readdirSync(dir).find((f) => /\.(rpm|deb)$/.test(f))!;
+            const ver = deb ? "5.14.2.21" : "5.14.2.21-1";
+            const ok = (r: { status: number; output: string }, step: string): void => assert.strictEqual(r.status, 0, `${step}: ${r.output}`);
+            const mutating = (calls: string[]): string[] => calls.filter((l) => / (install|remove|swap|downgrade) |^rpm -(U|e)/.test(l));
+            const replaceCalls = (other: string, installer: string): string[] => ({
+                apt: [`apt-get install -y --allow-downgrades ./${installer} ${other}-`],
+                dnf: [`dnf swap -y ${other} ./${installer}`],
+                yum: [`yum swap -y ${other} ./${installer}`],
+                zypper: [`zypper --non-interactive --no-gpg-checks install ./${installer} !${other}`],
+                rpm: [`rpm -e --test ${other}`, `rpm -U --test --replacefiles ./${installer}`, `rpm -e ${other}`, `rpm -Uvh ./${installer}`],
+            } as Record<string, string[]>)[c.manager!];
+
+            ok(inst.run(protectDir, "install.sh"), "install Protect");
+            // The fixture is faithful: the manager alone refuses the other build beside this one.
+            const direct = { apt: "apt-get install -y", dnf: "dnf install -y", yum: "yum install -y", zypper: "zypper --non-interactive install", rpm: "rpm -Uvh" }[c.manager!];
+            fs.writeFileSync(path.join(sensorDir, "direct.sh"), `${direct} ./${installerIn(sensorDir)}\n`);
+            const refused = inst.run(sensorDir, "direct.sh", { DEBIAN_FRONTEND: "noninteractive" });
+            assert.notStrictEqual(refused.status, 0, refused.output);
+            assert.match(refused.output, /(trying to overwrite|conflicts with file from package) .*uptycs-protect/);
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver });
+
+            let r = inst.run(sensorDir, "update.sh");
+            ok(r, "switch to sensor-only");
+            assert.deepStrictEqual(mutating(r.calls), replaceCalls("uptycs-protect", installerIn(sensorDir)));
+            assert.deepStrictEqual(inst.packages(), { osquery: ver });
+            r = inst.run(protectDir, "update.sh");
+            ok(r, "switch back to Protect");
+            assert.deepStrictEqual(mutating(r.calls), replaceCalls("osquery", installerIn(protectDir)));
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver });
+
+            // install.sh over the other build; uninstall.sh of either package removes whichever is installed
+            ok(inst.run(sensorDir, "install.sh"), "install sensor-only over Protect");
+            assert.deepStrictEqual(inst.packages(), { osquery: ver });
+            ok(inst.run(protectDir, "uninstall.sh"), "Protect's uninstall");
+            assert.deepStrictEqual(inst.packages(), {});
+
+            // a switch that cannot complete: non-zero, the manager's words, the old build kept
+            ok(inst.run(protectDir, "install.sh"), "install Protect again");
+            r = inst.run(sensorDir, "update.sh", { FAKE_MISSING_DEPENDENCY: "libuptycs-missing" });
+            assert.notStrictEqual(r.status, 0, r.output);
+            assert.match(r.output, /nothing provides libuptycs-missing/);
+            assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver });
         });
     }
 

@@ -4,6 +4,8 @@
 // a maintainer script that records itself and starts a service where systemd runs), each zip
 // unpacked and its scripts run with `sh` exactly as the SSM agent runs them. One release per
 // family; the fast simulation (test/program/distributorAgent.test.ts) covers the OS matrix.
+// The Protect (`uptycs-protect`) and sensor-only (`osquery`) fixtures ship the same agent files,
+// as Uptycs' builds do, so switching a host between them meets the managers' real file conflicts.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -12,7 +14,7 @@ import { InstallerFamily } from "../../platforms/distributor";
 import { renderScripts } from "../../platforms/scripts";
 import { writeDeterministicZip } from "../../providers/zip";
 import {
-    buildDeb, buildRpm, ChrootRun, ensureRootfs, FixturePackage, inChroot, MARKER_DIR, realToolsUnavailable,
+    AGENT_FILES, buildDeb, buildRpm, ChrootRun, ensureRootfs, FixturePackage, HOST_IDENTITY, inChroot, MARKER_DIR, realToolsUnavailable,
 } from "../support/realRootfs";
 import { skipUnlessReady } from "../support/tools";
 import { readZip } from "../support/zipReader";
@@ -37,15 +39,25 @@ interface ManagerCase {
     readonly downgrade: RegExp;
     /** What only this manager prints while installing: proof the scripts chose it. */
     readonly signature: RegExp;
+    /** The manager's own command installing a local package file, without the scripts. */
+    readonly direct: (file: string) => string;
+    /** Its words when that package's files are already another package's. */
+    readonly conflict: RegExp;
 }
 
+const APT = (f: string): string => `apt-get install -y ./${f}`;
+const DNF = (f: string): string => `dnf install -y ./${f}`;
+const APT_CONFLICT = /trying to overwrite '\/(usr\/bin\/osqueryd|etc\/osquery\/osquery\.flags)', which is also in package uptycs-protect/;
+const RPM_CONFLICT = /file \/usr\/bin\/osqueryd from install of osquery\S* conflicts with file from package uptycs-protect/i;
+const ZYPPER_CONFLICT = /File \/usr\/bin\/osqueryd\s+from install of\s+osquery\S+ .*\s+conflicts with file from package\s+uptycs-protect/;
+
 const CASES: ManagerCase[] = [
-    { manager: "apt", family: "deb", osRelease: "ubuntu-22.04", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/ },
-    { manager: "apt", family: "deb", osRelease: "debian-12", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/ },
-    { manager: "dnf", family: "rpm", osRelease: "rhel-9", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/ },
-    { manager: "dnf", family: "rpm", osRelease: "amazonlinux-2023", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/ },
-    { manager: "zypper", family: "rpm", osRelease: "sles-15", hide: ["dnf"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing/, downgrade: /downgrading from/, signature: /Loading repository data/ },
-    { manager: "rpm", family: "rpm", osRelease: "rhel-9", hide: ["dnf", "zypper"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing is needed by/, downgrade: /downgrading from/, signature: /Preparing\.\.\./ },
+    { manager: "apt", family: "deb", osRelease: "ubuntu-22.04", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/, direct: APT, conflict: APT_CONFLICT },
+    { manager: "apt", family: "deb", osRelease: "debian-12", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/, direct: APT, conflict: APT_CONFLICT },
+    { manager: "dnf", family: "rpm", osRelease: "rhel-9", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/, direct: DNF, conflict: RPM_CONFLICT },
+    { manager: "dnf", family: "rpm", osRelease: "amazonlinux-2023", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/, direct: DNF, conflict: RPM_CONFLICT },
+    { manager: "zypper", family: "rpm", osRelease: "sles-15", hide: ["dnf"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing/, downgrade: /downgrading from/, signature: /Loading repository data/, direct: (f) => `zypper --non-interactive --no-gpg-checks install ./${f}`, conflict: ZYPPER_CONFLICT },
+    { manager: "rpm", family: "rpm", osRelease: "rhel-9", hide: ["dnf", "zypper"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing is needed by/, downgrade: /downgrading from/, signature: /Preparing\.\.\./, direct: (f) => `rpm -U ./${f}`, conflict: RPM_CONFLICT },
 ];
 
 const ROOTFS = {
@@ -75,12 +87,15 @@ describe("install scripts on real package managers (chroot)", function () {
             installers.set(`deb:${p.version}`, buildDeb(p, work));
             installers.set(`rpm:${p.version}`, buildRpm(p, work));
         }
+        // The sensor-only build: its dependency present, or (a switch that cannot complete) missing.
         installers.set("deb:osquery", buildDeb({ name: "osquery", version: NEW, requires: "dpkg" }, work));
         installers.set("rpm:osquery", buildRpm({ name: "osquery", version: NEW, requires: "test-base-system" }, work));
+        installers.set("deb:osquery-missing", buildDeb({ name: "osquery", version: "5.14.2.22", requires: "libuptycs-missing" }, work));
+        installers.set("rpm:osquery-missing", buildRpm({ name: "osquery", version: "5.14.2.22", requires: "libuptycs-missing" }, work));
         // An rpm database where RPM distributions keep it (Debian's rpm defaults to ~/.rpmdb, which
         // libzypp never reads), fresh each run, listing the distribution's base packages as a real
         // one would (bash provides /bin/sh, which every scriptlet needs).
-        const base = buildRpm({ name: "test-base-system", version: "1", provides: "/bin/sh" }, work);
+        const base = buildRpm({ name: "test-base-system", version: "1", provides: "/bin/sh", agent: false }, work);
         fs.copyFileSync(base, path.join(rootfs.rpm!, "tmp", "base.rpm"));
         const r = inChroot(rootfs.rpm!, [
             "mkdir -p /etc/rpm", "echo '%_dbpath /var/lib/rpm' > /etc/rpm/macros.dbpath",
@@ -119,6 +134,11 @@ describe("install scripts on real package managers (chroot)", function () {
                 return inChroot(root, `cd /var/lib/amazon/ssm/packages/${installerKey} && sh ${script}`);
             };
             const ok = (r: ChrootRun): void => assert.strictEqual(r.status, 0, r.output);
+            /** Exactly these builds' versions, as the real database has them. */
+            const builds = (): { "uptycs-protect": string; osquery: string } => ({ "uptycs-protect": installed(), osquery: installed("osquery") });
+            /** What the agent binary on the host says it is: the build whose files are in place. */
+            const agent = (): string => inChroot(root, AGENT_FILES.binary).output.trim();
+            const identity = (): string => inChroot(root, `cat ${HOST_IDENTITY}`).output.trim();
             const marker = (): string => fs.readFileSync(path.join(root, MARKER_DIR.slice(1), "uptycs-protect"), "utf8").trim();
 
             before(() => {
@@ -127,9 +147,11 @@ describe("install scripts on real package managers (chroot)", function () {
                 for (const tool of c.hide) {
                     ok(inChroot(root, `mv /usr/bin/${tool} /usr/bin/${tool}.hidden`));
                 }
-                // A clean start: nothing of an earlier case installed.
+                // A clean start: nothing of an earlier case installed, no identity left.
                 ok(inChroot(root, c.family === "deb" ? "dpkg --purge uptycs-protect osquery >/dev/null" : "rpm -e --nodeps uptycs-protect osquery >/dev/null 2>&1 || true"));
+                ok(inChroot(root, `rm -rf ${path.dirname(HOST_IDENTITY)} ${path.dirname(AGENT_FILES.flags)}`));
                 assert.strictEqual(installed(), "");
+                assert.strictEqual(installed("osquery"), "");
             });
             after(() => {
                 for (const tool of c.hide) {
@@ -193,6 +215,60 @@ describe("install scripts on real package managers (chroot)", function () {
                 assert.notStrictEqual(r.status, 0, r.output);
                 assert.match(r.output, c.missingDependency);
                 assert.strictEqual(installed(), "");
+            });
+
+            it("the fixtures conflict as Uptycs' builds do: the manager alone refuses to put one build beside the other", async () => {
+                ok(await run(NEW, "install.sh"));
+                const file = path.basename(installers.get(`${c.family}:osquery`)!);
+                fs.copyFileSync(installers.get(`${c.family}:osquery`)!, path.join(root, "tmp", file));
+                const r = inChroot(root, `cd /tmp && ${c.direct(file)}`);
+                assert.notStrictEqual(r.status, 0, r.output);
+                assert.match(r.output, c.conflict);
+                assert.deepStrictEqual(builds(), { "uptycs-protect": NEW, osquery: "" });
+            });
+
+            it("in-place switch Protect → sensor-only → Protect: exactly one build each time, the agent's identity kept", async () => {
+                const enrolled = identity();
+                assert.notStrictEqual(enrolled, "");
+                let r = await run("osquery", "update.sh");
+                ok(r);
+                assert.match(r.output, /replacing the other build uptycs-protect/);
+                assert.deepStrictEqual(builds(), { "uptycs-protect": "", osquery: NEW });
+                assert.strictEqual(agent(), `osquery ${NEW}`);
+                r = await run(NEW, "update.sh");
+                ok(r);
+                assert.match(r.output, /replacing the other build osquery/);
+                assert.deepStrictEqual(builds(), { "uptycs-protect": NEW, osquery: "" });
+                assert.strictEqual(agent(), `uptycs-protect ${NEW}`);
+                assert.strictEqual(identity(), enrolled);
+            });
+
+            it("install.sh on a host that runs the other build replaces it", async () => {
+                const r = await run("osquery", "install.sh");
+                ok(r);
+                assert.deepStrictEqual(builds(), { "uptycs-protect": "", osquery: NEW });
+                assert.strictEqual(agent(), `osquery ${NEW}`);
+            });
+
+            it("uninstall removes whichever build is installed (Uninstall and reinstall across a switch)", async () => {
+                const r = await run(NEW, "uninstall.sh");
+                ok(r);
+                assert.match(r.output, /removing osquery/);
+                assert.deepStrictEqual(builds(), { "uptycs-protect": "", osquery: "" });
+                ok(await run(NEW, "install.sh"));
+                assert.deepStrictEqual(builds(), { "uptycs-protect": NEW, osquery: "" });
+            });
+
+            it("a switch that cannot complete fails with the manager's reason and leaves the old build installed", async () => {
+                for (const script of ["update.sh", "install.sh"] as const) {
+                    const r = await run("osquery-missing", script);
+                    assert.notStrictEqual(r.status, 0, r.output);
+                    assert.match(r.output, /libuptycs-missing/);
+                    assert.deepStrictEqual(builds(), { "uptycs-protect": NEW, osquery: "" }, script);
+                    assert.strictEqual(agent(), `uptycs-protect ${NEW}`);
+                }
+                ok(await run(NEW, "uninstall.sh"));
+                assert.deepStrictEqual(builds(), { "uptycs-protect": "", osquery: "" });
             });
         });
     }

@@ -11,7 +11,7 @@ import { readZip } from "./zipReader";
 
 const FAKEBIN = path.join(__dirname, "..", "fixtures", "fakebin");
 /** Real tools the scripts and fakes may use; nothing else from the host is on PATH. */
-const HOST_TOOLS = ["dirname", "basename", "sed", "head", "tr", "cat", "rm", "mkdir", "sort"];
+const HOST_TOOLS = ["dirname", "basename", "sed", "head", "tr", "cat", "rm", "mkdir", "sort", "grep"];
 
 function hostTool(tool: string): string {
     const real = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));

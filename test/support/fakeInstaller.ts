@@ -27,9 +27,15 @@ export function installerFileName(spec: InstallerSpec): string {
     }
 }
 
-/** The installer's first line, read by test/fixtures/fakebin (rpm -qp, dpkg-deb -f). */
+/**
+ * The files both builds install, as Uptycs' Protect and sensor-only packages share the agent's
+ * files: the fake package managers refuse one build beside the other, as the real ones do.
+ */
+export const AGENT_FILES = ["/usr/bin/osqueryd", "/etc/osquery/osquery.flags"];
+
+/** The installer's first line, read by test/fixtures/fakebin (rpm -qp, dpkg-deb -f; `files` for conflicts). */
 export function installerHeader(spec: InstallerSpec): string {
-    return `FAKE-UPTYCS-INSTALLER name=${installedPackageName(spec)} version=${spec.version} release=1 arch=${spec.arch}\n`;
+    return `FAKE-UPTYCS-INSTALLER name=${installedPackageName(spec)} version=${spec.version} release=1 arch=${spec.arch} files=${AGENT_FILES.join(",")}\n`;
 }
 
 /**

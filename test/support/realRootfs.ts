@@ -96,28 +96,58 @@ export interface FixturePackage {
     readonly requires?: string;
     /** What it provides besides itself (RPM `Provides`), e.g. `/bin/sh`. */
     readonly provides?: string;
+    /** False for a package that is no agent build (owns none of the agent's files). Default true. */
+    readonly agent?: boolean;
 }
 
 /** What the fixtures' maintainer scripts write: `<name> <version>`, at install and at upgrade. */
 export const MARKER_DIR = "/var/lib/uptycs-test";
 
-// As vendor packages do: record the install, start the service where systemd runs (it never does
-// in a chroot, as in containers), and never fail for the lack of it.
-const postInstall = (p: FixturePackage): string => `mkdir -p ${MARKER_DIR}
+/**
+ * The files every agent build ships, as the real Protect and sensor-only packages do: the same
+ * agent binary and flags file (a configuration file in both formats), so the two builds conflict
+ * on the real package managers exactly as Uptycs' do.
+ */
+export const AGENT_FILES = { binary: "/usr/bin/osqueryd", flags: "/etc/osquery/osquery.flags" } as const;
+/** The agent's identity on the host, made at first enrollment by the maintainer script and owned by no package. */
+export const HOST_IDENTITY = "/var/osquery/host_identifier";
+
+const agentBinary = (p: FixturePackage): string => `#!/bin/sh\necho "${p.name} ${p.version}"\n`;
+
+// As vendor packages do: record the install, enroll once (an identity kept across upgrades and
+// switches), start the service where systemd runs (it never does in a chroot, as in containers),
+// and never fail for the lack of it.
+const postInstall = (p: FixturePackage): string => `mkdir -p ${MARKER_DIR} /var/osquery
 echo "${p.name} ${p.version}" > ${MARKER_DIR}/${p.name}
-if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl restart ${p.name === "osquery" ? "osqueryd" : "uptycs"} || true; fi
+[ -s ${HOST_IDENTITY} ] || echo "$(date +%s%N)-$$" > ${HOST_IDENTITY}
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl restart osqueryd || true; fi
 `;
+
+/** The files of `p` under `root` (a package's payload root). */
+function writePayload(p: FixturePackage, root: string): string[] {
+    const files = p.agent === false ? { [`/opt/${p.name}/VERSION`]: `${p.version}\n` } : {
+        [AGENT_FILES.binary]: agentBinary(p),
+        [AGENT_FILES.flags]: "--config_refresh=10\n",
+    };
+    for (const [file, content] of Object.entries(files)) {
+        fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
+        fs.writeFileSync(path.join(root, file), content, { mode: file === AGENT_FILES.binary ? 0o755 : 0o644 });
+    }
+    return Object.keys(files);
+}
 
 /** Builds `p` as an unsigned x86_64 RPM with rpmbuild; returns its path (named as Uptycs names it). */
 export function buildRpm(p: FixturePackage, outDir: string): string {
     const top = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-rpmbuild-"));
     try {
+        const payload = path.join(top, "payload");
+        const files = writePayload(p, payload);
         const spec = path.join(top, "p.spec");
         fs.writeFileSync(spec, [
             `Name: ${p.name}`, `Version: ${p.version}`, "Release: 1", "Summary: test stand-in for an Uptycs agent", "License: Proprietary",
             "BuildArch: x86_64", "AutoReqProv: no", ...(p.requires ? [`Requires: ${p.requires}`] : []), ...(p.provides ? [`Provides: ${p.provides}`] : []),
-            "%description", "test stand-in", "%install", `mkdir -p %{buildroot}/opt/${p.name}`, `echo ${p.version} > %{buildroot}/opt/${p.name}/VERSION`,
-            "%post", postInstall(p), "%files", `/opt/${p.name}/VERSION`, "",
+            "%description", "test stand-in", "%install", `cp -a ${payload}/. %{buildroot}/`,
+            "%post", postInstall(p), "%files", ...files.map((f) => (f === AGENT_FILES.flags ? `%config(noreplace) ${f}` : f)), "",
         ].join("\n"));
         const r = spawnSync("rpmbuild", ["--define", `_topdir ${top}`, "--quiet", "-bb", spec], { encoding: "utf8" });
         if (r.status !== 0) {
@@ -137,12 +167,15 @@ export function buildDeb(p: FixturePackage, outDir: string): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-deb-"));
     try {
         fs.mkdirSync(path.join(root, "DEBIAN"));
-        fs.mkdirSync(path.join(root, "opt", p.name), { recursive: true });
-        fs.writeFileSync(path.join(root, "opt", p.name, "VERSION"), `${p.version}\n`);
+        const files = writePayload(p, root);
         fs.writeFileSync(path.join(root, "DEBIAN", "control"), [
             `Package: ${p.name}`, `Version: ${p.version}`, "Architecture: amd64", "Maintainer: tests <tests@example.invalid>",
             ...(p.requires ? [`Depends: ${p.requires}`] : []), "Description: test stand-in for an Uptycs agent", "",
         ].join("\n"));
+        const conffiles = files.filter((f) => f.startsWith("/etc/"));
+        if (conffiles.length > 0) {
+            fs.writeFileSync(path.join(root, "DEBIAN", "conffiles"), conffiles.map((f) => `${f}\n`).join(""));
+        }
         fs.writeFileSync(path.join(root, "DEBIAN", "postinst"), `#!/bin/sh\nset -e\n${postInstall(p)}`, { mode: 0o755 });
         const file = path.join(outDir, `assets-${p.name}-${p.version}-Uptycs${p.requires ? "-dep" : ""}.deb`);
         const r = spawnSync("dpkg-deb", ["--root-owner-group", "--build", root, file], { encoding: "utf8" });
