@@ -29,6 +29,14 @@ import { DistributorVersionPruner, PackageVersionName } from "./providers/packag
 /** The S3 prefix (folder) that holds the zips and the manifest: the document's SourceUrl. */
 export const S3_PREFIX = "uptycs";
 
+/**
+ * The component name this project's program uses. Its artifacts and zip objects were named
+ * after the mapping `dir` alone before names carried the component's name: a component of this
+ * name keeps those resources through aliases (only one component of a program can, as two with
+ * the same alias would collide).
+ */
+export const LEGACY_COMPONENT_NAME = "uptycs";
+
 /** `platform/version/arch`, the key of an entry in the manifest and in the `zips` output. */
 export function targetOf(entry: AgentMappingEntry): string {
     return `${entry.name}/${versionKey(entry)}/${entry.arch_type}`;
@@ -50,16 +58,20 @@ export interface RegionalPackage {
  * region has an explicit `aws.Provider`, and the stack's own region keeps today's names as aliases.
  */
 interface RegionScope {
-    readonly region: string;
-    /** The region's explicit provider; undefined: the stack's default provider. */
+    /** The region: with `regions`, as listed; else the region of the component's aws provider. */
+    readonly region: pulumi.Output<string>;
+    /** The region's explicit provider; undefined: the component's provider (explicit or default). */
     readonly provider?: aws.Provider;
     /** The account the region's provider deploys to. */
     readonly accountId: pulumi.Output<string>;
     name(base: string): string;
-    /** Options of the AWS resource named after `base`. */
-    opts(base: string, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions;
-    /** Aliases of the resource named after `base` (today's name, in the stack's own region). */
-    aliases(base: string): pulumi.Alias[];
+    /**
+     * Options of the AWS resource named after `base`, with aliases from the names it had: `base`
+     * without the region suffix in the stack's own region, and `legacy` (a name without the
+     * component's name) for the legacy component.
+     */
+    opts(base: string, extra?: pulumi.CustomResourceOptions, legacy?: string): pulumi.CustomResourceOptions;
+    aliases(base: string, legacy?: string): pulumi.Alias[];
 }
 
 /**
@@ -113,16 +125,20 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
      */
     constructor(name: string, args: UptycsDistributorPackageArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
         super("uptycs:index:DistributorPackage", name, {}, opts);
+        // The aws provider the component was given (`provider`, `providers`, or a parent's): its
+        // region and account are where everything of the package goes and is looked at.
+        const explicitProvider = this.getProvider("aws:index:getRegion") !== undefined;
         let cfg: ResolvedPackageArgs;
         try {
-            cfg = resolvePackageArgs(args);
+            cfg = resolvePackageArgs(args, { explicitProvider });
         } catch (e) {
             const what = isArgumentError(e) ? (e.argument.includes(":") ? `config ${e.argument} ` : `args.${e.argument} `) : "";
             throw new pulumi.ResourceError(`${what}${(e as Error).message}`, this);
         }
+        const legacy = name === LEGACY_COMPONENT_NAME;
 
         // Region-independent: built once, however many regions publish them.
-        this.artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(entry.dir, {
+        this.artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(`${name}-${entry.dir}`, {
             entry,
             agentVersion: cfg.agentVersion,
             sensorOnly: cfg.sensorOnly,
@@ -130,7 +146,8 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             installerDir: cfg.installerDir,
             packageName: cfg.packageName,
             buildDir: cfg.buildDir,
-        }, { parent: this }));
+            apiKey: cfg.apiKey,
+        }, { parent: this, aliases: legacy ? [{ name: entry.dir }] : [] }));
         const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256, a.zipSize])));
         const contentManifest = pulumi.all([zipFacts, cfg.sensorOnly]).apply(([facts, sensorOnly]) => {
             const versions = [...new Set(facts.map(([v]) => v))];
@@ -145,15 +162,18 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             }
         });
 
-        // The account the stack's aws provider deploys to: the package-version resources, which
-        // call AWS themselves, refuse to read or delete anything in another; the organization's
-        // members install the package shared from it.
+        // The account the component's aws provider deploys to: the package-version resources,
+        // which call AWS themselves, refuse to read or delete anything in another; the
+        // organization's members install the package shared from it.
         const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const shareWith = this.shareWith(cfg, accountId);
 
-        const regions = cfg.regions ?? [cfg.region];
-        const published = regions.map((region) => this.publish(name, cfg, this.scope(name, cfg, region, accountId), contentManifest, shareWith));
-        const byRegion = Object.fromEntries(regions.map((r, i) => [r, published[i]]));
+        const scopes = cfg.regions === undefined
+            ? [this.providerScope(cfg, explicitProvider, accountId)]
+            : cfg.regions.map((region) => this.regionScope(name, cfg, region, legacy));
+        const published = scopes.map((scope) => this.publish(name, cfg, scope, contentManifest, shareWith, legacy));
+        // By region name where names are known (`regions`, or the default provider's aws:region).
+        const byRegion = Object.fromEntries((cfg.regions ?? (cfg.region === undefined ? [] : [cfg.region])).map((r, i) => [r, published[i]]));
 
         if (cfg.organization !== undefined) {
             this.rollOutToOrganization(name, cfg, accountId, byRegion);
@@ -165,27 +185,47 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         this.bucketName = published[0].bucketName;
         this.zips = pulumi.all(this.artifacts.map((a) => a.zipFileName)).apply((names) =>
             Object.fromEntries(names.map((n, i) => [targetOf(cfg.entries[i]), n])));
-        this.regions = pulumi.all(published.map((p) => pulumi.all([p.documentArn, p.documentVersion, p.bucketName]))).apply((rows) =>
-            Object.fromEntries(rows.map(([documentArn, documentVersion, bucketName], i) => [regions[i], { documentArn, documentVersion, bucketName }])));
+        this.regions = pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.documentArn, p.documentVersion, p.bucketName]))).apply((rows) =>
+            Object.fromEntries(rows.map(([region, documentArn, documentVersion, bucketName]) => [region, { documentArn, documentVersion, bucketName }])));
         this.registerOutputs({
             packageName: this.packageName, documentVersion: this.documentVersion, agentVersion: this.agentVersion,
             bucketName: this.bucketName, zips: this.zips, regions: this.regions,
         });
     }
 
-    private scope(name: string, cfg: ResolvedPackageArgs, region: string, stackAccountId: pulumi.Output<string>): RegionScope {
-        if (cfg.regions === undefined) {
-            return { region, accountId: stackAccountId, name: (base) => base, opts: (_base, extra) => ({ parent: this, ...extra }), aliases: () => [] };
-        }
-        // The same credentials and settings as the stack's default aws provider, in `region`.
-        const provider = new aws.Provider(`${name}-${region}`, { ...cfg.awsProviderArgs, region }, { parent: this });
-        const aliases = (base: string): pulumi.Alias[] => (region === cfg.region ? [{ name: base }] : []);
+    /**
+     * The one region of a component without `regions`: its provider's (explicit: asked with
+     * `aws.getRegion` through it; default: `aws:region`), under names without a region suffix.
+     */
+    private providerScope(cfg: ResolvedPackageArgs, explicitProvider: boolean, accountId: pulumi.Output<string>): RegionScope {
+        const region = explicitProvider ? aws.getRegionOutput({}, { parent: this }).region : pulumi.output(cfg.region!);
+        const aliases = (_base: string, legacy?: string): pulumi.Alias[] => (legacy === undefined ? [] : [{ name: legacy }]);
         return {
             region,
+            accountId,
+            name: (base) => base,
+            opts: (base, extra, legacy) => ({ parent: this, aliases: aliases(base, legacy), ...extra }),
+            aliases,
+        };
+    }
+
+    /**
+     * One of `regions`: an explicit provider with the component's AWS settings (`awsCredentials`,
+     * else the stack's `aws:` config) in `region`; names end in `-<region>`.
+     */
+    private regionScope(name: string, cfg: ResolvedPackageArgs, region: string, legacy: boolean): RegionScope {
+        const provider = new aws.Provider(`${name}-${region}`, { ...cfg.awsProviderArgs, region }, { parent: this });
+        const home = region === cfg.region;
+        const aliases = (base: string, old?: string): pulumi.Alias[] => [
+            ...(home ? [{ name: base }] : []),
+            ...(old !== undefined && legacy ? [{ name: `${old}-${region}` }, ...(home ? [{ name: old }] : [])] : []),
+        ];
+        return {
+            region: pulumi.output(region),
             provider,
             accountId: aws.getCallerIdentityOutput({}, { parent: this, provider }).accountId,
             name: (base) => `${base}-${region}`,
-            opts: (base, extra) => ({ parent: this, provider, aliases: aliases(base), ...extra }),
+            opts: (base, extra, old) => ({ parent: this, provider, aliases: aliases(base, old), ...extra }),
             aliases,
         };
     }
@@ -215,11 +255,12 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     }
 
     /** Everything of the package in one region: bucket, objects, manifest, document, upkeep, install. */
-    private publish(name: string, cfg: ResolvedPackageArgs, scope: RegionScope, contentManifest: pulumi.Output<DistributorManifest>, shareWith: pulumi.Output<string[]>): RegionalPackage {
+    private publish(name: string, cfg: ResolvedPackageArgs, scope: RegionScope, contentManifest: pulumi.Output<DistributorManifest>,
+        shareWith: pulumi.Output<string[]>, legacy: boolean): RegionalPackage {
         const region = scope.region;
-        const regionCount = (cfg.regions ?? [cfg.region]).length;
+        const regionCount = cfg.regions?.length ?? 1;
         const bucketName = cfg.bucketName !== undefined
-            ? pulumi.output(cfg.bucketName).apply((b) => {
+            ? pulumi.all([cfg.bucketName, region]).apply(([b, region]) => {
                 try {
                     return bucketNameFor(b, region, regionCount);
                 } catch (e) {
@@ -228,16 +269,18 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             })
             : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, scope);
 
-        const zipObjects = this.artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(scope.name(`${cfg.entries[i].dir}-zip`), {
+        const zipObjects = this.artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(scope.name(`${name}-${cfg.entries[i].dir}-zip`), {
             bucket: bucketName,
             key: pulumi.interpolate`${S3_PREFIX}/${artifact.zipFileName}`,
             // Built only once the zip exists: the engine hashes a FileAsset when it is registered.
             source: artifact.zipPath.apply((p) => new pulumi.asset.FileAsset(p)),
             contentType: "application/zip",
             tags: { ...cfg.tags },
-        }, scope.opts(`${cfg.entries[i].dir}-zip`)));
+        }, scope.opts(`${name}-${cfg.entries[i].dir}-zip`, undefined, legacy ? `${cfg.entries[i].dir}-zip` : undefined)));
 
         const accountId = scope.accountId;
+        // The explicit provider's credentials, when the component was given them (a secret).
+        const credentials = cfg.aws.explicit ? cfg.aws.settings : undefined;
         // Content published before and replaced since (a sensor-only switch flipped back) cannot
         // reuse its VersionName: the package's history in this region decides the final name.
         const versionName = new PackageVersionName(scope.name(`${name}-version`), {
@@ -245,6 +288,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             contentVersion: contentManifest.version,
             region,
             accountId,
+            credentials,
         }, scope.opts(`${name}-version`)).versionName;
         const manifestText = pulumi.all([contentManifest, versionName]).apply(([m, version]) => manifestJson({ ...m, version }));
 
@@ -275,6 +319,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             keepVersions: cfg.keepVersions,
             region,
             accountId,
+            credentials,
         }, scope.opts(`${name}-prune`));
 
         if (cfg.association !== undefined) {
@@ -297,17 +342,17 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
 
         if (cfg.installOnPublish !== undefined) {
             const settings = cfg.installOnPublish;
-            // The CLI gets the stack's AWS credentials (profile, files, keys; roles assumed here),
-            // secrets as Pulumi secrets. Assuming roles calls STS, so not during preview.
-            const credentials = pulumi.output(pulumi.runtime.isDryRun() && cfg.aws.assumeRoles.length > 0
+            // The CLI gets the component's AWS credentials (profile, files, keys; roles assumed
+            // here), secrets as Pulumi secrets. Assuming roles calls STS, so not during preview.
+            const cliCredentials = pulumi.all([cfg.aws.settings, region]).apply(([aws, region]) => (pulumi.runtime.isDryRun() && aws.assumeRoles.length > 0
                 ? undefined
-                : awsCliEnvironmentFor(cfg.aws, region));
+                : awsCliEnvironmentFor(aws, region)));
             // Values reach the AWS CLI through the environment, never through shell parsing.
             new command.local.Command(scope.name(`${name}-install-on-publish`), {
                 create: 'aws ssm send-command --region "$UPTYCS_REGION" --cli-input-json "$UPTYCS_SEND_COMMAND" --output text --query Command.CommandId',
                 // Only a new version (triggers: replace) installs; fresh role credentials alone do not.
                 update: "true",
-                environment: pulumi.all([credentials, documentVersion]).apply(([c, v]): pulumi.Output<Record<string, string>> => {
+                environment: pulumi.all([cliCredentials, documentVersion, region]).apply(([c, v, region]): pulumi.Output<Record<string, string>> => {
                     const env: Record<string, string> = { UPTYCS_REGION: region, UPTYCS_SEND_COMMAND: sendCommandInput(cfg.packageName, v, settings), ...c?.plain, ...c?.secret };
                     return Object.keys(c?.secret ?? {}).length > 0 ? pulumi.secret(env) : pulumi.output(env);
                 }),

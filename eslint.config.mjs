@@ -12,6 +12,8 @@ export default tseslint.config(
             "@pulumi/no-output-in-template-literal": "error",
             "@pulumi/no-output-instance-in-template-literal": "error",
             "@typescript-eslint/no-explicit-any": "error",
+            // `const { secret, ...rest } = props` drops a property on purpose.
+            "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true }],
             // Provider code requires node modules inside functions: the closure serializer captures
             // them as require("name") there, and only there.
             "@typescript-eslint/no-require-imports": "off",

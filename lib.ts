@@ -8,12 +8,15 @@
  * const uptycs = new UptycsDistributorPackage("uptycs", { agentVersion: "5.14.2.21", regions: ["us-east-1", "eu-west-1"] });
  * ```
  *
- * Provider settings, in the consuming stack: `uptycs:apiKey` (secret) or `uptycs:apiKeyFile`,
- * `uptycs:requestTimeout`, `uptycs:requestRetries`, `uptycs:requestBackoff`; AWS credentials and
- * region from the stack's `aws:` config, as for the default AWS provider.
+ * Provider settings, in the consuming stack: `uptycs:apiKey` (secret) or `uptycs:apiKeyFile` (or
+ * the component's `apiKey` argument), `uptycs:requestTimeout`, `uptycs:requestRetries`,
+ * `uptycs:requestBackoff`. AWS region and account: the aws provider the component is given
+ * (`provider` / `providers`), else the default provider (`aws:region`); the program's own AWS calls
+ * use the component's `awsCredentials`, else the stack's `aws:` config.
  */
-export { RegionalPackage, S3_PREFIX, targetOf, UptycsDistributorPackage } from "./distributorPackage";
+export { LEGACY_COMPONENT_NAME, RegionalPackage, S3_PREFIX, targetOf, UptycsDistributorPackage } from "./distributorPackage";
 export { UptycsDistributorPackageArgs } from "./packageArgs";
+export { AwsCredentialsArgs } from "./providers/awsCredentials";
 export {
     InstallerSource, ProviderSettingName, SETTINGS_NAMESPACE, UptycsAgentArtifact, UptycsAgentArtifactInputs, UptycsAgentArtifactOutputs,
 } from "./providers/uptycsAgentArtifact";

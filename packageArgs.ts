@@ -17,7 +17,10 @@ import {
     parseShareAccounts, parseTags,
 } from "./platforms/rollout";
 import { isAgentVersion, LATEST } from "./platforms/version";
-import { awsCliBaseEnvironment, AwsCredentialSettings, awsSettingsFromConfig } from "./providers/awsCredentials";
+import {
+    awsCliBaseEnvironment, AwsCredentialsArgs, AwsCredentialSettings, awsSettingsFromArgs, awsSettingsFromConfig,
+} from "./providers/awsCredentials";
+import { parseApiKey } from "./providers/uptycsApi";
 import type { InstallerSource } from "./providers/uptycsAgentArtifact";
 import DEFAULT_MAPPING = require("./platforms/uptycs-agent-mapping.json");
 
@@ -58,6 +61,20 @@ export interface UptycsDistributorPackageArgs {
     readonly regions?: readonly string[];
     /** Share with and install in every account of some organizational units. */
     readonly organization?: OrganizationArgs;
+    /**
+     * The Uptycs API key file's JSON (customerId, key, secret, domain, domainSuffix) for this
+     * package's tenant; pass it as a Pulumi secret. Default: the stack's `uptycs:apiKey` or
+     * `uptycs:apiKeyFile`. It reaches the artifacts as a secret only; each tenant gets its own
+     * installers, cached apart.
+     */
+    readonly apiKey?: pulumi.Input<string>;
+    /**
+     * The credentials of the explicit aws provider the component is given (`provider` /
+     * `providers.aws`): the program's own AWS calls (version names, pruning, `installOnPublish`)
+     * and the per-region providers of `regions` use them. Default: the stack's `aws:` config,
+     * which must then reach the provider's account (checked before any version is read or deleted).
+     */
+    readonly awsCredentials?: AwsCredentialsArgs & { readonly secretKey?: pulumi.Input<string>; readonly token?: pulumi.Input<string> };
 }
 
 /** The arguments resolved: defaults filled, files read, values validated. */
@@ -77,14 +94,28 @@ export interface ResolvedPackageArgs {
     readonly association?: AssociationSettings;
     readonly installOnPublish?: InstallOnPublishSettings;
     readonly keepVersions: number;
-    /** The stack's `aws:region` (required): the home region, and the only one without `regions`. */
-    readonly region: string;
+    /**
+     * The stack's `aws:region`: the region of the default provider, and the home region of
+     * `regions`. Required unless the component has an explicit aws provider.
+     */
+    readonly region?: string;
     readonly regions?: readonly string[];
     readonly organization?: OrganizationSettings;
-    /** The stack's AWS credential settings, for the AWS CLI of `installOnPublish`. Holds secrets. */
-    readonly aws: AwsCredentialSettings;
-    /** The stack's `aws:` config but the region, for each region's explicit provider; secrets kept secret. */
+    /** The Uptycs API key file's JSON, as a secret, when given as an argument. */
+    readonly apiKey?: pulumi.Output<string>;
+    /**
+     * The AWS credential settings of the program's own calls, as a secret: from `awsCredentials`,
+     * else the stack's `aws:` config. `explicit` says which.
+     */
+    readonly aws: { readonly settings: pulumi.Output<AwsCredentialSettings>; readonly explicit: boolean };
+    /** Provider arguments but the region, for each region's explicit provider: from `awsCredentials`, else the stack's `aws:` config. */
     readonly awsProviderArgs: Readonly<aws.ProviderArgs>;
+}
+
+/** What {@link resolvePackageArgs} needs to know of the component. */
+export interface PackageContext {
+    /** The component has an explicit aws provider (its own or a parent's): `aws:region` is not needed. */
+    readonly explicitProvider: boolean;
 }
 
 /** A bad argument: `argument` is its name (also the stack config key), or a full `aws:` key. */
@@ -141,12 +172,40 @@ function check<T>(argument: string, value: unknown, parse: (v: unknown) => T): T
 
 const isPlain = <T>(v: pulumi.Input<T> | undefined): v is T => v !== undefined && !pulumi.Output.isInstance(v) && !(v instanceof Promise);
 
+/** `aws.Provider` arguments with these credentials (the provider's own field names). */
+function providerArgsOf(c: NonNullable<UptycsDistributorPackageArgs["awsCredentials"]>): aws.ProviderArgs {
+    const secret = (v: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined => (v === undefined ? undefined : pulumi.secret(v));
+    return Object.freeze({
+        profile: c.profile, sharedCredentialsFiles: c.sharedCredentialsFiles ? [...c.sharedCredentialsFiles] : undefined,
+        sharedConfigFiles: c.sharedConfigFiles ? [...c.sharedConfigFiles] : undefined, accessKey: c.accessKey,
+        secretKey: secret(c.secretKey), token: secret(c.token),
+        assumeRoles: c.assumeRoles?.map((r) => ({ ...r, policyArns: r.policyArns ? [...r.policyArns] : undefined, transitiveTagKeys: r.transitiveTagKeys ? [...r.transitiveTagKeys] : undefined })),
+    });
+}
+
+/**
+ * The settings of the `awsCredentials` argument, as a secret. Checked here with the secrets
+ * standing in when they are outputs; the output holds their values.
+ * @throws ArgumentError naming the field (`awsCredentials.<field>`).
+ */
+function credentialsOf(c: NonNullable<UptycsDistributorPackageArgs["awsCredentials"]>): pulumi.Output<AwsCredentialSettings> {
+    const standIn = (v: pulumi.Input<string> | undefined): string | undefined => (v === undefined || isPlain(v) ? v : "secret");
+    let checked: AwsCredentialSettings;
+    try {
+        checked = awsSettingsFromArgs({ ...c, secretKey: standIn(c.secretKey), token: standIn(c.token) }, "awsCredentials");
+    } catch (e) {
+        const m = /^(awsCredentials\.\S+?)(?: and \S+)? (.*)$/s.exec((e as Error).message);
+        throw argumentError(m?.[1] ?? "awsCredentials", m === null ? (e as Error).message : (e as Error).message.slice(m[1].length + 1));
+    }
+    return pulumi.secret(pulumi.all([c.secretKey, c.token]).apply(([secretKey, token]) => ({ ...checked, secretKey, token })));
+}
+
 /**
  * Resolves and validates `args` against the stack's `aws:` config. Plain values are checked
  * here; values that are outputs of other resources are checked when they are known.
  * @throws ArgumentError naming the argument (or `aws:` key) and what is wrong with it.
  */
-export function resolvePackageArgs(args: UptycsDistributorPackageArgs): ResolvedPackageArgs {
+export function resolvePackageArgs(args: UptycsDistributorPackageArgs, context: PackageContext = { explicitProvider: false }): ResolvedPackageArgs {
     const agentVersion = args.agentVersion ?? LATEST;
     if (isPlain(agentVersion) && agentVersion !== LATEST && !isAgentVersion(agentVersion)) {
         throw argumentError("agentVersion", `must be '${LATEST}' or a version such as 5.14.2.21, got '${agentVersion}'`);
@@ -212,27 +271,40 @@ export function resolvePackageArgs(args: UptycsDistributorPackageArgs): Resolved
         throw argumentError("keepVersions", `must be a whole number from 1 to ${MAX_PACKAGE_VERSIONS - 1} (a package holds at most ${MAX_PACKAGE_VERSIONS} versions, one is being published), got ${JSON.stringify(keepVersions)}`);
     }
 
+    // The default provider's region; an explicit provider brings its own.
     const region = pulumi.runtime.getConfig("aws:region") || undefined;
-    if (region === undefined || !REGION_PATTERN.test(region)) {
-        throw argumentError("aws:region", `${region === undefined ? "is not set" : `'${region}' is not an AWS region`}: pulumi config set aws:region us-east-1`);
+    if (region === undefined ? !context.explicitProvider : !REGION_PATTERN.test(region)) {
+        throw argumentError("aws:region", `${region === undefined ? "is not set" : `'${region}' is not an AWS region`}: pulumi config set aws:region us-east-1 (or give the component an explicit aws provider)`);
     }
     const regions = args.regions === undefined ? undefined : check("regions", args.regions, parseRegions);
-    const publishRegions = regions ?? [region];
+    // Without `regions` or `aws:region`, the one region is the provider's, known at deployment.
+    const publishRegions = regions ?? (region === undefined ? [] : [region]);
     if (isPlain(args.bucketName)) {
-        for (const r of publishRegions) {
+        for (const r of publishRegions.length > 0 ? publishRegions : ["us-east-1"]) {
             const name = check("bucketName", args.bucketName, (b) => bucketNameFor(b as string, r, publishRegions.length));
             if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) {
                 throw argumentError("bucketName", `'${name}' is not a valid S3 bucket name`);
             }
         }
     }
+    if (args.organization !== undefined && context.explicitProvider && regions === undefined) {
+        throw argumentError("regions", "must list the regions to publish in when organization is set on a component with an explicit aws provider");
+    }
     const organization = args.organization === undefined ? undefined : check("organization", args.organization, (v) => parseOrganization(v, publishRegions));
+
+    let apiKey: pulumi.Output<string> | undefined;
+    if (args.apiKey !== undefined) {
+        if (isPlain(args.apiKey)) {
+            check("apiKey", args.apiKey, (text) => parseApiKey(text as string, "the key file JSON"));
+        }
+        apiKey = pulumi.secret(args.apiKey);
+    }
 
     // The dynamic providers read the same keys in `configure`: a bad value fails here, at preview.
     let awsSettings: AwsCredentialSettings;
     try {
         awsSettings = awsSettingsFromConfig((key) => pulumi.runtime.getConfig(key));
-        if (installOnPublish !== undefined && awsSettings.assumeRoles.length === 0) {
+        if (installOnPublish !== undefined && awsSettings.assumeRoles.length === 0 && args.awsCredentials === undefined) {
             awsCliBaseEnvironment(awsSettings);
         }
     } catch (e) {
@@ -240,11 +312,15 @@ export function resolvePackageArgs(args: UptycsDistributorPackageArgs): Resolved
         const m = /^config (aws:[A-Za-z]+(?:\[[0-9]+\])?(?:\.[A-Za-z]+)?) (.*)$/s.exec((e as Error).message);
         throw m === null ? e : argumentError(m[1], m[2]);
     }
+    const aws = args.awsCredentials === undefined
+        ? { settings: pulumi.output(awsSettings), explicit: false }
+        : { settings: credentialsOf(args.awsCredentials), explicit: true };
 
     return Object.freeze({
         agentVersion, sensorOnly, packageName, bucketName: args.bucketName, installerSource, installerDir,
         entries: Object.freeze([...entries]), buildDir, tags: Object.freeze({ ...tags }), shareWithAccounts,
         association, installOnPublish, keepVersions, region, regions: regions === undefined ? undefined : Object.freeze([...regions]),
-        organization, aws: Object.freeze(awsSettings), awsProviderArgs: awsProviderArgs(),
+        organization, apiKey, aws: Object.freeze(aws),
+        awsProviderArgs: args.awsCredentials === undefined ? awsProviderArgs() : providerArgsOf(args.awsCredentials),
     });
 }

@@ -82,7 +82,7 @@ function parseJson(key: string, raw: string): unknown {
     try {
         return JSON.parse(raw);
     } catch {
-        throw new Error(`config ${key} is not valid JSON`);
+        throw new Error(`${key} is not valid JSON`);
     }
 }
 
@@ -92,44 +92,44 @@ function stringList(key: string, raw: string | undefined): string[] {
     }
     const v = parseJson(key, raw);
     if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && x !== "")) {
-        throw new Error(`config ${key} must be a list of file paths`);
+        throw new Error(`${key} must be a list of file paths`);
     }
     return v as string[];
 }
 
 function parseRole(key: string, value: unknown): AwsAssumeRole {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        throw new Error(`config ${key} must be an object with roleArn`);
+        throw new Error(`${key} must be an object with roleArn`);
     }
     const r = value as Record<string, unknown>;
     const str = (field: string): string | undefined => {
         const v = r[field];
         if (v !== undefined && typeof v !== "string") {
-            throw new Error(`config ${key}.${field} must be a string`);
+            throw new Error(`${key}.${field} must be a string`);
         }
         return v === "" ? undefined : v;
     };
     const roleArn = str("roleArn");
     if (roleArn === undefined || !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/.test(roleArn)) {
-        throw new Error(`config ${key}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got '${roleArn ?? ""}'`);
+        throw new Error(`${key}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got '${roleArn ?? ""}'`);
     }
     const duration = str("duration");
     let durationSeconds: number | undefined;
     try {
         durationSeconds = duration === undefined ? undefined : parseRoleDuration(duration);
     } catch (e) {
-        throw new Error(`config ${key}.${(e as Error).message}`);
+        throw new Error(`${key}.${(e as Error).message}`);
     }
     const list = (field: string): string[] | undefined => {
         const v = r[field];
         if (v !== undefined && (!Array.isArray(v) || !v.every((x) => typeof x === "string"))) {
-            throw new Error(`config ${key}.${field} must be a list of strings`);
+            throw new Error(`${key}.${field} must be a list of strings`);
         }
         return v as string[] | undefined;
     };
     const tags = r.tags;
     if (tags !== undefined && (typeof tags !== "object" || tags === null || Array.isArray(tags) || !Object.values(tags).every((t) => typeof t === "string"))) {
-        throw new Error(`config ${key}.tags must be a map of strings`);
+        throw new Error(`${key}.tags must be a map of strings`);
     }
     return {
         roleArn, sessionName: str("sessionName"), externalId: str("externalId"), durationSeconds, policy: str("policy"),
@@ -138,43 +138,95 @@ function parseRole(key: string, value: unknown): AwsAssumeRole {
     };
 }
 
+/** The credential fields, as named in `aws:` config and in the component's `awsCredentials` argument. */
+type AwsCredentialField = Exclude<keyof typeof AWS_CONFIG_KEYS, "assumeRoleWithWebIdentity">;
+
+/**
+ * Reads the credential settings through `get` (field → raw text: JSON for lists, as stack config
+ * holds them); `name` names a field in messages (e.g. `config aws:profile`).
+ * @throws Error starting with the field's name when its value is bad.
+ */
+function awsSettingsFrom(get: (field: AwsCredentialField) => string | undefined, name: (field: AwsCredentialField) => string): AwsCredentialSettings {
+    const str = (field: AwsCredentialField): string | undefined => {
+        const v = get(field);
+        return v === undefined || v === "" ? undefined : v;
+    };
+    const accessKey = str("accessKey");
+    const secretKey = str("secretKey");
+    if ((accessKey === undefined) !== (secretKey === undefined)) {
+        throw new Error(`${name("accessKey")} and ${name("secretKey").replace(/^config /, "")} go together: set both or neither`);
+    }
+    const rolesRaw = str("assumeRoles");
+    let assumeRoles: AwsAssumeRole[] = [];
+    if (rolesRaw !== undefined) {
+        const v = parseJson(name("assumeRoles"), rolesRaw);
+        if (!Array.isArray(v)) {
+            throw new Error(`${name("assumeRoles")} must be a list of {roleArn, sessionName, externalId, duration, ...}`);
+        }
+        assumeRoles = v.map((r, i) => parseRole(`${name("assumeRoles")}[${i}]`, r));
+    }
+    return {
+        profile: str("profile"),
+        sharedCredentialsFiles: stringList(name("sharedCredentialsFiles"), str("sharedCredentialsFiles")),
+        sharedConfigFiles: stringList(name("sharedConfigFiles"), str("sharedConfigFiles")),
+        accessKey,
+        secretKey,
+        token: str("token"),
+        assumeRoles,
+    };
+}
+
 /**
  * Reads the credential settings through `get` (full key → raw config text, as
  * `pulumi.runtime.getConfig` or a dynamic provider's `req.config.get` returns it).
- * @throws Error naming the config key of a bad value.
+ * @throws Error naming the config key of a bad value (`config aws:<key> ...`).
  */
 export function awsSettingsFromConfig(get: (key: string) => string | undefined): AwsCredentialSettings {
-    const K = AWS_CONFIG_KEYS;
-    const str = (key: string): string | undefined => {
-        const v = get(key);
-        return v === undefined || v === "" ? undefined : v;
-    };
-    if (str(K.assumeRoleWithWebIdentity) !== undefined) {
-        throw new Error(`config ${K.assumeRoleWithWebIdentity} is not supported by this program's own AWS calls (package version names, pruning, installOnPublish); use ${K.assumeRoles} or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN`);
+    const webIdentity = get(AWS_CONFIG_KEYS.assumeRoleWithWebIdentity);
+    if (webIdentity !== undefined && webIdentity !== "") {
+        throw new Error(`config ${AWS_CONFIG_KEYS.assumeRoleWithWebIdentity} is not supported by this program's own AWS calls (package version names, pruning, installOnPublish); use ${AWS_CONFIG_KEYS.assumeRoles} or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN`);
     }
-    const accessKey = str(K.accessKey);
-    const secretKey = str(K.secretKey);
-    if ((accessKey === undefined) !== (secretKey === undefined)) {
-        throw new Error(`config ${K.accessKey} and ${K.secretKey} go together: set both or neither`);
-    }
-    const rolesRaw = str(K.assumeRoles);
-    let assumeRoles: AwsAssumeRole[] = [];
-    if (rolesRaw !== undefined) {
-        const v = parseJson(K.assumeRoles, rolesRaw);
-        if (!Array.isArray(v)) {
-            throw new Error(`config ${K.assumeRoles} must be a list of {roleArn, sessionName, externalId, duration, ...}`);
-        }
-        assumeRoles = v.map((r, i) => parseRole(`${K.assumeRoles}[${i}]`, r));
-    }
-    return {
-        profile: str(K.profile),
-        sharedCredentialsFiles: stringList(K.sharedCredentialsFiles, str(K.sharedCredentialsFiles)),
-        sharedConfigFiles: stringList(K.sharedConfigFiles, str(K.sharedConfigFiles)),
-        accessKey,
-        secretKey,
-        token: str(K.token),
-        assumeRoles,
-    };
+    return awsSettingsFrom((field) => get(AWS_CONFIG_KEYS[field]), (field) => `config ${AWS_CONFIG_KEYS[field]}`);
+}
+
+/**
+ * The AWS credentials of an explicit `aws.Provider`, as a component argument: the provider's own
+ * fields (`aws.ProviderArgs`) that say whose credentials its calls use.
+ */
+export interface AwsCredentialsArgs {
+    readonly profile?: string;
+    readonly sharedCredentialsFiles?: readonly string[];
+    readonly sharedConfigFiles?: readonly string[];
+    readonly accessKey?: string;
+    /** Sensitive: pass a Pulumi secret. */
+    readonly secretKey?: string;
+    /** Sensitive: pass a Pulumi secret. */
+    readonly token?: string;
+    /** Roles assumed in order, with the provider's field names (`duration` as `1h`, `45m`, …). */
+    readonly assumeRoles?: readonly {
+        readonly roleArn: string;
+        readonly sessionName?: string;
+        readonly externalId?: string;
+        readonly duration?: string;
+        readonly policy?: string;
+        readonly policyArns?: readonly string[];
+        readonly sourceIdentity?: string;
+        readonly tags?: Readonly<Record<string, string>>;
+        readonly transitiveTagKeys?: readonly string[];
+    }[];
+}
+
+/**
+ * The settings of an `awsCredentials` argument (values resolved).
+ * @param argument how messages name the argument, e.g. `awsCredentials`.
+ * @throws Error starting with `<argument>.<field>` when a value is bad.
+ */
+export function awsSettingsFromArgs(args: AwsCredentialsArgs, argument: string): AwsCredentialSettings {
+    const fields = args as Readonly<Record<AwsCredentialField, unknown>>;
+    return awsSettingsFrom((field) => {
+        const v = fields[field];
+        return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
+    }, (field) => `${argument}.${field}`);
 }
 
 /** Where the credentials come from, for messages: key names and non-secret values only. */
@@ -262,8 +314,9 @@ export async function assertAwsAccount(s: AwsCredentialSettings, region: string,
     const actual = await awsAccountOf(s, region);
     if (actual !== expectedAccount) {
         throw new Error(`refusing to ${action}: the AWS credentials of this program's own calls (${describeAwsCredentials(s)}) reach account ${actual}, `
-            + `but the stack's aws provider deploys to account ${expectedAccount}. Make them the same account: set ${AWS_CONFIG_KEYS.profile}, `
-            + `${AWS_CONFIG_KEYS.accessKey}/${AWS_CONFIG_KEYS.secretKey} or ${AWS_CONFIG_KEYS.assumeRoles} in the stack (not only in the environment)`);
+            + `but the component's aws provider deploys to account ${expectedAccount}. Make them the same account: set ${AWS_CONFIG_KEYS.profile}, `
+            + `${AWS_CONFIG_KEYS.accessKey}/${AWS_CONFIG_KEYS.secretKey} or ${AWS_CONFIG_KEYS.assumeRoles} in the stack (not only in the environment), `
+            + "or, for a component given an explicit aws provider, its awsCredentials argument with that provider's credentials");
     }
 }
 

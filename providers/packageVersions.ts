@@ -6,8 +6,10 @@
  *   publish it deletes the oldest versions beyond `keepVersions`, never the default one (SSM
  *   `DeleteDocument` with `VersionName`).
  * AWS credentials are the stack's (`aws:profile`, static keys, `aws:assumeRoles`, …), read in
- * `configure` through `awsCredentials.ts`; before choosing from or deleting in the package's
- * history, the account they reach is checked against the stack's `aws` provider's (`accountId`).
+ * `configure` through `awsCredentials.ts`, unless the component was given an explicit provider's
+ * credentials (`credentials`, a secret input never returned as an output). Every call goes to
+ * `region`, the region of the component's aws provider; before choosing from or deleting in the
+ * package's history, the account the credentials reach is checked against that provider's (`accountId`).
  * They run in serialized dynamic providers: the AWS SDK is required inside the functions.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -17,25 +19,43 @@ import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFr
 /** The resource inputs for resolved properties `T`. */
 type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
 
+/** Inputs both resources take besides their own. */
+interface CallerProps {
+    /** AWS region of the package: the region of the component's aws provider. */
+    readonly region: string;
+    /** The account of the component's aws provider (`aws.getCallerIdentity`); nothing is read or deleted elsewhere. */
+    readonly accountId: string;
+    /**
+     * Credentials of the component's explicit provider (its `awsCredentials` argument), instead of
+     * the stack's `aws:` config. A secret; never an output.
+     */
+    readonly credentials?: AwsCredentialSettings;
+}
+
+/** The settings for a call: the resource's own credentials, else the stack's. */
+const credentialsFor = (props: CallerProps, stack: AwsCredentialSettings): AwsCredentialSettings => props.credentials ?? stack;
+
+/** `props` without `credentials`: what is kept as outputs. */
+function withoutCredentials<T extends CallerProps>(props: T): Omit<T, "credentials"> {
+    const { credentials, ...outs } = props;
+    return outs;
+}
+
 /** What {@link DistributorVersionPruner} is given. */
-interface PrunerProps {
+interface PrunerProps extends CallerProps {
     /** The Distributor package (SSM document) name. */
     readonly packageName: string;
     /** The version just published; a new one triggers a prune. */
     readonly documentVersion: string;
     /** How many versions to keep, 1 to 25. */
     readonly keepVersions: number;
-    /** AWS region of the package. */
-    readonly region: string;
-    /** The account of the stack's `aws` provider (`aws.getCallerIdentity`); nothing is deleted elsewhere. */
-    readonly accountId: string;
 }
 
 /** Inputs of {@link DistributorVersionPruner}. */
 export type VersionPrunerInputs = InputsOf<PrunerProps>;
 
 /** Outputs (and state) of {@link DistributorVersionPruner}. */
-export interface VersionPrunerOutputs extends PrunerProps {
+export interface VersionPrunerOutputs extends Omit<PrunerProps, "credentials"> {
     /** Version names deleted by the last prune. */
     readonly deletedVersions: string[];
 }
@@ -72,15 +92,11 @@ async function listVersions(aws: AwsCredentialSettings, packageName: string, reg
 }
 
 /** What {@link PackageVersionName} is given. */
-interface VersionNameProps {
+interface VersionNameProps extends CallerProps {
     /** The Distributor package (SSM document) name. */
     readonly packageName: string;
     /** The content-derived version (manifest `version` before history is considered). */
     readonly contentVersion: string;
-    /** AWS region of the package. */
-    readonly region: string;
-    /** The account of the stack's `aws` provider (`aws.getCallerIdentity`). */
-    readonly accountId: string;
 }
 
 /** Inputs of {@link PackageVersionName}. */
@@ -100,8 +116,8 @@ export class VersionNameProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async create(props: VersionNameProps): Promise<pulumi.dynamic.CreateResult> {
-        const history = await listVersions(this.aws, props.packageName, props.region, props.accountId, "choose the next version name");
-        return { id: `${props.region}/${props.packageName}`, outs: { ...props, versionName: chooseVersionName(props.contentVersion, history) } };
+        const history = await listVersions(credentialsFor(props, this.aws), props.packageName, props.region, props.accountId, "choose the next version name");
+        return { id: `${props.region}/${props.packageName}`, outs: { ...withoutCredentials(props), versionName: chooseVersionName(props.contentVersion, history) } };
     }
 
     async update(_id: string, _olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.UpdateResult> {
@@ -121,7 +137,7 @@ export class PackageVersionName extends pulumi.dynamic.Resource {
     public readonly versionName!: pulumi.Output<string>;
 
     constructor(name: string, args: VersionNameInputs, opts?: pulumi.CustomResourceOptions) {
-        super(VERSION_NAME_PROVIDER, name, { ...args, versionName: undefined }, opts, "uptycs", "PackageVersionName");
+        super(VERSION_NAME_PROVIDER, name, { ...args, versionName: undefined }, { ...opts, additionalSecretOutputs: ["credentials"] }, "uptycs", "PackageVersionName");
     }
 }
 
@@ -151,9 +167,9 @@ export async function pruneVersions(aws: AwsCredentialSettings, props: PrunerPro
     return doomed.map((v) => v.versionName ?? v.documentVersion);
 }
 
-const PRUNER_INPUTS: readonly (keyof PrunerProps)[] = ["packageName", "documentVersion", "keepVersions", "region", "accountId"];
+const PRUNER_INPUTS: readonly (keyof PrunerProps & keyof VersionPrunerOutputs)[] = ["packageName", "documentVersion", "keepVersions", "region", "accountId"];
 /** Another package, region or account is another resource. */
-const PRUNER_IDENTITY: readonly (keyof PrunerProps)[] = ["packageName", "region", "accountId"];
+const PRUNER_IDENTITY: readonly (keyof PrunerProps & keyof VersionPrunerOutputs)[] = ["packageName", "region", "accountId"];
 
 /** The dynamic provider of {@link DistributorVersionPruner}. */
 export class VersionPrunerProvider implements pulumi.dynamic.ResourceProvider {
@@ -169,11 +185,11 @@ export class VersionPrunerProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async create(inputs: PrunerProps): Promise<pulumi.dynamic.CreateResult> {
-        return { id: `${inputs.region}/${inputs.packageName}`, outs: { ...inputs, deletedVersions: await pruneVersions(this.aws, inputs) } };
+        return { id: `${inputs.region}/${inputs.packageName}`, outs: { ...withoutCredentials(inputs), deletedVersions: await pruneVersions(credentialsFor(inputs, this.aws), inputs) } };
     }
 
     async update(_id: string, _olds: VersionPrunerOutputs, news: PrunerProps): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: { ...news, deletedVersions: await pruneVersions(this.aws, news) } };
+        return { outs: { ...withoutCredentials(news), deletedVersions: await pruneVersions(credentialsFor(news, this.aws), news) } };
     }
 }
 
@@ -185,6 +201,6 @@ export class DistributorVersionPruner extends pulumi.dynamic.Resource {
     public readonly deletedVersions!: pulumi.Output<string[]>;
 
     constructor(name: string, args: VersionPrunerInputs, opts?: pulumi.CustomResourceOptions) {
-        super(VERSION_PRUNER_PROVIDER, name, { ...args, deletedVersions: undefined }, opts, "uptycs", "DistributorVersionPruner");
+        super(VERSION_PRUNER_PROVIDER, name, { ...args, deletedVersions: undefined }, { ...opts, additionalSecretOutputs: ["credentials"] }, "uptycs", "DistributorVersionPruner");
     }
 }

@@ -7,9 +7,10 @@
  * download the installer (or take it from a local folder), render the scripts and write a
  * byte-deterministic zip in the build folder; `delete` removes that zip.
  *
- * Credentials never travel as resource inputs: the provider reads the stack config
- * `uptycs:apiKey` (secret key file JSON) or `uptycs:apiKeyFile` (path) in `configure`, in any
- * project (this project's older `uptycs-distributor:` keys still work). The provider object is serialized into state and run by Pulumi's dynamic
+ * Credentials: the provider reads the stack config `uptycs:apiKey` (secret key file JSON) or
+ * `uptycs:apiKeyFile` (path) in `configure`, in any project (this project's older
+ * `uptycs-distributor:` keys still work), unless the resource is given its own key (`apiKey`, a
+ * Pulumi secret, never returned as an output) for a package of another tenant. The provider object is serialized into state and run by Pulumi's dynamic
  * provider host in plain node: everything it uses is a captured function or a node module.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -100,6 +101,11 @@ export interface UptycsAgentArtifactInputs {
     readonly packageName: pulumi.Input<string>;
     /** Build folder, relative to the project. */
     readonly buildDir: pulumi.Input<string>;
+    /**
+     * The Uptycs API key file's JSON, a Pulumi secret, overriding the stack's `uptycs:apiKey` /
+     * `uptycs:apiKeyFile` for this artifact. Never an output.
+     */
+    readonly apiKey?: pulumi.Input<string>;
 }
 
 /** The inputs after `check`: defaults filled, `latest` resolved, fingerprints of what feeds the zip. */
@@ -125,10 +131,12 @@ interface CheckedProps {
     /** For `local`: the installer's path and sha256 as found by `check`; `""` for `api`. */
     readonly localInstaller: string;
     readonly localInstallerSha256: string;
+    /** The resource's own key file JSON (secret), when it has one. */
+    readonly apiKey?: string;
 }
 
-/** Outputs of {@link UptycsAgentArtifact} (also its state). */
-export interface UptycsAgentArtifactOutputs extends CheckedProps {
+/** Outputs of {@link UptycsAgentArtifact} (also its state): never the key. */
+export interface UptycsAgentArtifactOutputs extends Omit<CheckedProps, "apiKey"> {
     /** Installer file name inside the zip, as the Uptycs API named it. */
     readonly installerFileName: string;
     /** Installer size in bytes. */
@@ -161,7 +169,7 @@ interface CachedInstaller extends DownloadedInstaller {
 }
 
 /** Properties whose change changes the zip; `diff` reports them by these names. */
-const ZIP_INPUTS: readonly (keyof CheckedProps)[] = [
+const ZIP_INPUTS: readonly (keyof UptycsAgentArtifactOutputs & keyof CheckedProps)[] = [
     "version", "tenant", "assetGroupId", "sensorOnly", "entry", "installerSource", "installerDir", "packageName", "buildDir",
     "scriptsDigest", "localInstallerSha256",
 ];
@@ -219,7 +227,12 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         return p;
     }
 
-    private async apiKey(): Promise<UptycsApiKey> {
+    /** The resource's own key (`text`, from its `apiKey` input), else the stack's. */
+    private async apiKey(text: string | undefined): Promise<UptycsApiKey> {
+        if (text !== undefined) {
+            // Memoized by digest: the key itself is never a map key.
+            return this.once(`apiKey:${sha256Hex(text)}`, async () => parseApiKey(text, "the apiKey input (the key file JSON)"));
+        }
         return this.once("apiKey", async () => {
             const fs: typeof import("fs") = require("fs");
             const inline = this.apiKeyText;
@@ -240,9 +253,8 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         });
     }
 
-    private async offeredVersions(): Promise<string[]> {
-        const apiKey = await this.apiKey();
-        return this.once("versions", () => getOfferedVersions(apiKey, this.policy));
+    private async offeredVersions(apiKey: UptycsApiKey): Promise<string[]> {
+        return this.once(`versions:${tenantId(apiKey)}`, () => getOfferedVersions(apiKey, this.policy));
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
@@ -275,6 +287,10 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
                 fail(key, "must be a non-empty string");
             }
         }
+        const ownKey = news.apiKey;
+        if (ownKey !== undefined && typeof ownKey !== "string") {
+            fail("apiKey", "must be the key file's JSON text");
+        }
         if (failures.length > 0 || entry === undefined) {
             return { inputs: news, failures };
         }
@@ -292,10 +308,10 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             localInstaller = await findLocalInstaller(installerDir, entry);
             localInstallerSha256 = await sha256File(localInstaller);
         } else {
-            const apiKey = await this.apiKey();
-            const offered = await this.offeredVersions();
+            const apiKey = await this.apiKey(ownKey as string | undefined);
+            const offered = await this.offeredVersions(apiKey);
             tenant = tenantId(apiKey);
-            assetGroupId = await this.once("assetGroupId", () => getAssetGroupId(apiKey, this.policy));
+            assetGroupId = await this.once(`assetGroupId:${tenant}`, () => getAssetGroupId(apiKey, this.policy));
             if (version === LATEST) {
                 version = offered[0];
             } else if (!offered.includes(version)) {
@@ -316,6 +332,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             scriptsDigest: scriptsDigest(entryFamily(entry), news.packageName as string),
             localInstaller,
             localInstallerSha256,
+            ...(ownKey === undefined ? {} : { apiKey: ownKey as string }),
         };
         return { inputs: { ...news, ...checked }, failures };
     }
@@ -382,7 +399,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
                 }
                 await fs.promises.rm(metaFile, { force: true });
             }
-            const apiKey = await this.apiKey();
+            const apiKey = await this.apiKey(props.apiKey);
             const part = partFile(dir, "download");
             try {
                 const got = await downloadInstaller(apiKey, {
@@ -410,7 +427,8 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         const contentKey = sha256Hex(canonicalJson({ installer: installer.sha256, name: installer.fileName, scripts }));
         const first = await this.once(`zip:${zipDir}:${contentKey}`, async () => {
             await prepareDir(props.buildDir, "zips");
-            const part = partFile(zipDir, props.entry.dir);
+            // Named by content: artifacts of several packages (same dir) build side by side.
+            const part = partFile(zipDir, `${props.entry.dir}-${contentKey.slice(0, 16)}`);
             try {
                 const zip = await writeDeterministicZip([
                     ...Object.entries(scripts).map(([name, content]) => ({ name, content, mode: 0o755 })),
@@ -425,14 +443,21 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         });
         const zipFileName = `${props.entry.dir}-${props.version}-${first.sha256.slice(0, 12)}.zip`;
         const zipPath = path.join(zipDir, zipFileName);
-        if (zipPath !== first.zipPath && (await sha256FileIfExists(zipPath)) !== first.sha256) {
-            const part = partFile(zipDir, props.entry.dir);
-            await fs.promises.rm(part, { force: true });
-            await fs.promises.link(first.zipPath, part).catch(() => fs.promises.copyFile(first.zipPath, part));
-            await fs.promises.rename(part, zipPath);
+        if (zipPath !== first.zipPath) {
+            // Once per file: several packages of one program may want the same zip.
+            await this.once(`link:${zipPath}`, async () => {
+                if ((await sha256FileIfExists(zipPath)) !== first.sha256) {
+                    const part = partFile(zipDir, zipFileName);
+                    await fs.promises.rm(part, { force: true });
+                    await fs.promises.link(first.zipPath, part).catch(() => fs.promises.copyFile(first.zipPath, part));
+                    await fs.promises.rename(part, zipPath);
+                }
+            });
         }
+        // The key stays an input: a rotated key of the same tenant changes no zip.
+        const { apiKey, ...checked } = props;
         return {
-            ...props,
+            ...checked,
             installerFileName: installer.fileName,
             installerSize: installer.size,
             installerSha256: installer.sha256,
@@ -468,10 +493,10 @@ export class UptycsAgentArtifact extends pulumi.dynamic.Resource {
     public readonly zipSize!: pulumi.Output<number>;
 
     constructor(name: string, args: UptycsAgentArtifactInputs, opts?: pulumi.CustomResourceOptions) {
-        const outputs: Record<keyof Omit<UptycsAgentArtifactOutputs, keyof CheckedProps> | "version", undefined> = {
+        const outputs: Record<Exclude<keyof UptycsAgentArtifactOutputs, keyof CheckedProps> | "version", undefined> = {
             version: undefined, installerFileName: undefined, installerSize: undefined, installerSha256: undefined,
             zipFileName: undefined, zipPath: undefined, zipSha256: undefined, zipSize: undefined,
         };
-        super(ARTIFACT_PROVIDER, name, { installerDir: "", ...args, ...outputs }, opts, "uptycs", "UptycsAgentArtifact");
+        super(ARTIFACT_PROVIDER, name, { installerDir: "", ...args, ...outputs }, { ...opts, additionalSecretOutputs: ["apiKey"] }, "uptycs", "UptycsAgentArtifact");
     }
 }

@@ -12,7 +12,7 @@ import * as path from "path";
 import { ensureTestCertificate } from "./support/tls";
 
 /** The end-to-end files that drive the provider host; the rest of test/program is mocks only. */
-const HOST_FILES = ["e2e", "faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "distributorAgent", "example"].map((f) => `test/program/${f}.test.ts`);
+const HOST_FILES = ["e2e", "faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "distributorAgent", "example", "library"].map((f) => `test/program/${f}.test.ts`);
 const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `test/program/${f}`).filter((f) => f.endsWith(".test.ts") && !HOST_FILES.includes(f));
 
 let suites: Record<string, string[]> = {

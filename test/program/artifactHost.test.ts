@@ -5,12 +5,12 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { FakeUptycsApi, TEST_SECRET } from "../support/fakeUptycsApi";
-import { ARTIFACT_TYPE, runProgram } from "../support/program";
+import { ARTIFACT_TYPE, named, runProgram } from "../support/program";
 import { Props, ProviderHost } from "../support/providerHost";
 import { ROOT } from "../support/e2e";
 import { UptycsAgentArtifactOutputs, UptycsAgentArtifactProvider } from "../../providers/uptycsAgentArtifact";
 
-const URN = `urn:pulumi:test::uptycs-distributor::${ARTIFACT_TYPE}::UPT_PRO_UBUNTU_ARM64`;
+const URN = `urn:pulumi:test::uptycs-distributor::${ARTIFACT_TYPE}::${named("UPT_PRO_UBUNTU_ARM64")}`;
 
 describe("UptycsAgentArtifact through the dynamic-provider host", function () {
     let api: FakeUptycsApi;
@@ -28,7 +28,7 @@ describe("UptycsAgentArtifact through the dynamic-provider host", function () {
             config: { apiKeyFile: keyFile, buildDir },
             artifacts: async (args) => ({ id: "x", state: { ...args.inputs, version: "0", zipFileName: "x", zipPath: "x", zipSha256: "0".repeat(64) } }),
         });
-        inputs = run.byType(ARTIFACT_TYPE).find((r) => r.name === "UPT_PRO_UBUNTU_ARM64")!.inputs as Props;
+        inputs = run.byType(ARTIFACT_TYPE).find((r) => r.name === named("UPT_PRO_UBUNTU_ARM64"))!.inputs as Props;
         const closure = inputs.__provider as string;
         assert.match(closure, /^exports\.handler = /);
         // Runs in plain node: only node_modules and builtins may be required, never local paths.

@@ -7,7 +7,7 @@ import * as path from "path";
 import { DistributorManifest } from "../../platforms/manifest";
 import { FakeUptycsApi, TEST_SECRET } from "../support/fakeUptycsApi";
 import { installerHeader } from "../support/fakeInstaller";
-import { ARTIFACT_TYPE, ProgramRun } from "../support/program";
+import { ARTIFACT_TYPE, named, ProgramRun } from "../support/program";
 import { ROOT, TestStack } from "../support/e2e";
 import { readZip } from "../support/zipReader";
 
@@ -48,9 +48,9 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
             const bytes = fs.readFileSync(path.join(ROOT, s.zipPath as string));
             assert.strictEqual(sha256(bytes), s.zipSha256);
             assert.strictEqual(bytes.length, s.zipSize);
-            assert.match(s.zipFileName as string, new RegExp(`^${a.name}-5\\.14\\.2\\.21-${(s.zipSha256 as string).slice(0, 12)}\\.zip$`));
+            assert.match(s.zipFileName as string, new RegExp(`^${(a.inputs.entry as { dir: string }).dir}-5\\.14\\.2\\.21-${(s.zipSha256 as string).slice(0, 12)}\\.zip$`));
             const entries = await readZip(path.join(ROOT, s.zipPath as string));
-            const windows = a.name === "UPT_PRO_WINDOWS";
+            const windows = a.name === named("UPT_PRO_WINDOWS");
             const scripts = windows ? ["install.ps1", "uninstall.ps1", "update.ps1"] : ["install.sh", "uninstall.sh", "update.sh"];
             assert.deepStrictEqual(entries.map((e) => e.name).sort(), [s.installerFileName as string, ...scripts].sort());
             const installer = entries.find((e) => e.name === s.installerFileName)!;
@@ -62,7 +62,7 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
             assert.ok(install.includes(`'${s.installerFileName}'`), `${a.name} install script names its installer`);
             assert.strictEqual(entries.find((e) => e.name === scripts[0])!.mode, 0o755);
         }
-        const arm = first.byType(ARTIFACT_TYPE).find((a) => a.name === "UPT_PRO_REDHAT_ARM64")!;
+        const arm = first.byType(ARTIFACT_TYPE).find((a) => a.name === named("UPT_PRO_REDHAT_ARM64"))!;
         assert.strictEqual(arm.state.installerFileName, "assets-uptycs-protect-5.14.2.21-Uptycs.aarch64.rpm");
         const armZip = await readZip(path.join(ROOT, arm.state.zipPath as string));
         const armInstaller = armZip.find((e) => e.name === arm.state.installerFileName)!;
@@ -114,13 +114,13 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
     });
 
     it("rebuilds a zip deleted or corrupted between runs, from the cached installer", async () => {
-        const a = stack.state.get("UPT_PRO_SUSE_x86_64")!.outs;
-        const b = stack.state.get("UPT_PRO_WINDOWS")!.outs;
+        const a = stack.state.get(named("UPT_PRO_SUSE_x86_64"))!.outs;
+        const b = stack.state.get(named("UPT_PRO_WINDOWS"))!.outs;
         fs.rmSync(path.join(ROOT, a.zipPath as string));
         fs.appendFileSync(path.join(ROOT, b.zipPath as string), "corrupt");
         const before = api.downloads();
         const run = await stack.up();
-        assert.deepStrictEqual(stack.lastChanged.sort(), ["UPT_PRO_SUSE_x86_64", "UPT_PRO_WINDOWS"]);
+        assert.deepStrictEqual(stack.lastChanged.sort(), [named("UPT_PRO_SUSE_x86_64"), named("UPT_PRO_WINDOWS")]);
         assert.strictEqual(api.downloads(), before);
         assert.strictEqual(sha256(fs.readFileSync(path.join(ROOT, a.zipPath as string))), a.zipSha256);
         assert.strictEqual(sha256(fs.readFileSync(path.join(ROOT, b.zipPath as string))), b.zipSha256);

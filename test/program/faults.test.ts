@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { FakeUptycsApi, Fault, TEST_SECRET } from "../support/fakeUptycsApi";
-import { ARTIFACT_TYPE, ProgramFailure, ProgramRun } from "../support/program";
+import { ARTIFACT_TYPE, named, ProgramFailure, ProgramRun } from "../support/program";
 import { ROOT, TestStack } from "../support/e2e";
 import { installerCacheDir } from "../../providers/buildFolder";
 
@@ -125,7 +125,7 @@ const CASES: FaultCase[] = [
         check: (a, run, s) => {
             assert.ok(!s.files().some((f) => f.includes(".part-")), s.files().join(", "));
             assert.strictEqual(a.downloads(), 2);
-            const rpm = run.byType(ARTIFACT_TYPE).find((r) => r.name === "UPT_PRO_REDHAT_x86_64")!;
+            const rpm = run.byType(ARTIFACT_TYPE).find((r) => r.name === named("UPT_PRO_REDHAT_x86_64"))!;
             assert.strictEqual(rpm.state.installerSize, a.installerSize);
         },
     },

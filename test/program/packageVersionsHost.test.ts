@@ -134,7 +134,7 @@ describe("package versions through the dynamic-provider host, the AWS SDK and th
         aws.documents(TEST_ACCOUNT).set("UptycsAgent", history(6));
         const h = await host({});
         await assert.rejects(h.create(`urn:x::${PRUNER_TYPE}::p`, { ...prunerInputs, documentVersion: "v6" }), (e: Error) => {
-            assert.match(e.message, new RegExp(`refusing to delete old versions of Distributor package UptycsAgent in us-east-1: .*default credential chain.* reach account ${OTHER_ACCOUNT}, but the stack's aws provider deploys to account ${TEST_ACCOUNT}`));
+            assert.match(e.message, new RegExp(`refusing to delete old versions of Distributor package UptycsAgent in us-east-1: .*default credential chain.* reach account ${OTHER_ACCOUNT}, but the component's aws provider deploys to account ${TEST_ACCOUNT}`));
             assert.match(e.message, /set aws:profile, aws:accessKey\/aws:secretKey or aws:assumeRoles/);
             return true;
         });

@@ -30,7 +30,7 @@ describe("program under mocks", function () {
         const artifacts = run.byType(ARTIFACT_TYPE);
         assert.strictEqual(artifacts.length, 17);
         for (const a of artifacts) {
-            assert.strictEqual(a.name, (a.inputs.entry as { dir: string }).dir);
+            assert.strictEqual(a.name, `uptycs-${(a.inputs.entry as { dir: string }).dir}`, "the component's name, then the mapping dir");
             assert.strictEqual(a.inputs.agentVersion, "latest");
             assert.strictEqual(a.inputs.sensorOnly, false);
             assert.strictEqual(a.inputs.installerSource, "api");

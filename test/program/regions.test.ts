@@ -19,18 +19,57 @@ const OU_B = "ou-ab12-99998888";
 /** `n` active member accounts numbered from `from`. */
 const members = (from: number, n: number): { id: string; status: string }[] => Array.from({ length: n }, (_, i) => ({ id: String(200000000000 + from + i), status: "ACTIVE" }));
 
+/** A resource as the engine identifies it under one parent: type and name. */
+interface Identity {
+    readonly type: string;
+    readonly name: string;
+}
+
+/**
+ * The (type, name) of every resource a stack of this program had before names carried the
+ * component's name: artifacts were named after the mapping `dir`, zip objects `<dir>-zip`
+ * (`-<region>` with `regions`); the rest kept their names.
+ */
+function namesBeforeRename(run: ProgramRun, regions: readonly string[]): Identity[] {
+    const dirs = run.byType(ARTIFACT_TYPE).map((a) => (a.inputs.entry as { dir: string }).dir);
+    const renamed = new Set(dirs.flatMap((d) => [`uptycs-${d}`, ...["", ...regions.map((r) => `-${r}`)].map((suffix) => `uptycs-${d}-zip${suffix}`)]));
+    return [
+        ...run.resources.filter((r) => !renamed.has(r.name)).map((r) => ({ type: r.type, name: r.name })),
+        ...dirs.map((d) => ({ type: ARTIFACT_TYPE, name: d })),
+        ...dirs.flatMap((d) => (regions.length === 0 ? [`${d}-zip`] : regions.map((r) => `${d}-zip-${r}`)).map((name) => ({ type: OBJECT, name }))),
+    ];
+}
+
+/**
+ * Every identity in `before` is registered again or is an alias of a resource of its type (so
+ * `pulumi up` updates in place: no replace, no delete), and no two resources share one.
+ */
+function assertKeptOrAliased(run: ProgramRun, before: Identity[]): void {
+    const key = (i: Identity): string => `${i.type}::${i.name}`;
+    const now = new Set(run.resources.map(key));
+    assert.strictEqual(now.size, run.resources.length, "no two resources share a type and name");
+    const aliased = new Set(run.resources.flatMap((r) => r.aliases.map((name) => key({ type: r.type, name }))));
+    assert.deepStrictEqual(before.filter((i) => !now.has(key(i)) && !aliased.has(key(i))), [], "lost: would be deleted, their replacements created");
+}
+
 describe("regions and organization (under mocks)", function () {
-    it("without regions: today's resource names and the default provider, so existing stacks see no change", async () => {
+    it("without regions: the default provider, and every resource the stack had keeps its identity (renamed ones through aliases)", async () => {
         const run = await runProgram({ config: base, artifacts });
         assert.deepStrictEqual(run.byType(PROVIDER), []);
-        const names = run.resources.filter((r) => r.type.startsWith("aws:") || r.type.includes("dynamic/uptycs:")).map((r) => r.name).filter((n) => !n.startsWith("UPT_")).sort();
+        const names = run.resources.filter((r) => r.type.startsWith("aws:") || r.type.includes("dynamic/uptycs:")).map((r) => r.name).filter((n) => !n.startsWith("uptycs-UPT_")).sort();
         assert.deepStrictEqual(names, [
             "uptycs-bucket", "uptycs-bucket", "uptycs-bucket", "uptycs-bucket", "uptycs-bucket",
             "uptycs-document", "uptycs-manifest", "uptycs-prune", "uptycs-version",
         ]);
+        assertKeptOrAliased(run, namesBeforeRename(run, []));
         const out = run.outputs.regions as Record<string, { documentVersion: string; bucketName: string }>;
         assert.deepStrictEqual(Object.keys(out), ["us-east-1"]);
         assert.deepStrictEqual([out["us-east-1"].documentVersion, out["us-east-1"].bucketName], [run.outputs.documentVersion, run.outputs.bucketName]);
+    });
+
+    it("with regions: every resource the stack had keeps its identity (renamed ones through aliases)", async () => {
+        const run = await runProgram({ config: { ...base, regions: JSON.stringify(THREE) }, artifacts });
+        assertKeptOrAliased(run, namesBeforeRename(run, THREE));
     });
 
     it("three regions: one artifact per mapping entry, three documents with the same VersionName and content, each on its own bucket", async () => {

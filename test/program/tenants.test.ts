@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { FakeUptycsApi, FakeUptycsOptions } from "../support/fakeUptycsApi";
 import { InstallerSpec } from "../support/fakeInstaller";
-import { ARTIFACT_TYPE, ProgramRun } from "../support/program";
+import { ARTIFACT_TYPE, named, ProgramRun } from "../support/program";
 import { ROOT, TestStack } from "../support/e2e";
 import { readZip } from "../support/zipReader";
 import { installerCacheDir } from "../../providers/buildFolder";
@@ -32,12 +32,12 @@ const TENANT_B: FakeUptycsOptions = {
     groups: [{ id: "group-b", name: "assets" }],
 };
 
-/** The installer bytes inside each artifact's zip, by artifact name. */
+/** The installer bytes inside each artifact's zip, by mapping dir. */
 async function installersIn(run: ProgramRun): Promise<Record<string, Buffer>> {
     const out: Record<string, Buffer> = {};
     for (const a of run.byType(ARTIFACT_TYPE)) {
         const entries = await readZip(path.join(ROOT, a.state.zipPath as string));
-        out[a.name] = entries.find((e) => e.name === a.state.installerFileName)!.data;
+        out[(a.inputs.entry as { dir: string }).dir] = entries.find((e) => e.name === a.state.installerFileName)!.data;
     }
     return out;
 }
@@ -119,7 +119,7 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
             moved.state.set(k, v);
         }
         const run = await moved.up({ mappingFile });
-        assert.deepStrictEqual(moved.lastChanged.sort(), Object.keys(SPECS).sort(), "the tenant is an input of every zip");
+        assert.deepStrictEqual(moved.lastChanged.sort(), Object.keys(SPECS).map(named).sort(), "the tenant is an input of every zip");
         await assertOwnInstallers(run, apiB, "tenant B");
     });
 
@@ -128,7 +128,7 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
         apiB.groups = [{ id: "group-b2", name: "assets" }];
         try {
             await stackB.up({ mappingFile });
-            assert.deepStrictEqual(stackB.lastChanged.sort(), Object.keys(SPECS).sort());
+            assert.deepStrictEqual(stackB.lastChanged.sort(), Object.keys(SPECS).map(named).sort());
             assert.strictEqual(apiB.downloads(), before + 2);
             assert.ok(apiB.requests.filter((r) => r.path.startsWith("/packageDownloads")).slice(-2).every((r) => r.path.includes("/group-b2?")));
         } finally {
@@ -155,7 +155,7 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
     });
 
     it("a flipped byte in a cached installer is detected: downloaded again, never published", async () => {
-        const rpm = stackB.state.get("UPT_PRO_REDHAT_x86_64")!.outs;
+        const rpm = stackB.state.get(named("UPT_PRO_REDHAT_x86_64"))!.outs;
         const file = path.join(ROOT, stackB.buildDir, installerCacheDir({
             tenant: rpm.tenant as string, assetGroupId: rpm.assetGroupId as string, uptPackage: "centos", arch: "x86_64", sensorOnly: false, version: "5.14.2.21",
         }), rpm.installerFileName as string);
@@ -165,7 +165,7 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
         fs.rmSync(path.join(ROOT, rpm.zipPath as string)); // so the artifact is rebuilt from the cache
         const before = apiB.downloads();
         const run = await stackB.up({ mappingFile });
-        assert.deepStrictEqual(stackB.lastChanged, ["UPT_PRO_REDHAT_x86_64"]);
+        assert.deepStrictEqual(stackB.lastChanged, [named("UPT_PRO_REDHAT_x86_64")]);
         assert.strictEqual(apiB.downloads(), before + 1, "the corrupted installer was downloaded again");
         await assertOwnInstallers(run, apiB, "tenant B");
     });
@@ -182,8 +182,8 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
             const first = await local.up(config);
             fs.writeFileSync(msi, "second build of the msi, same name");
             const second = await local.up(config);
-            assert.deepStrictEqual(local.lastChanged, ["UPT_PRO_WINDOWS"]);
-            const [a, b] = [first, second].map((r) => r.one(ARTIFACT_TYPE, "UPT_PRO_WINDOWS").state);
+            assert.deepStrictEqual(local.lastChanged, [named("UPT_PRO_WINDOWS")]);
+            const [a, b] = [first, second].map((r) => r.one(ARTIFACT_TYPE, named("UPT_PRO_WINDOWS")).state);
             assert.notStrictEqual(a.zipFileName, b.zipFileName);
             assert.strictEqual((await installersIn(second)).UPT_PRO_WINDOWS.toString(), "second build of the msi, same name");
         });

@@ -94,7 +94,7 @@ describe("providers/packageVersions (recorded SSM calls)", () => {
         ssm.on(DeleteDocumentCommand).resolves({});
         sts.on(GetCallerIdentityCommand).resolves({ Account: "999988887777" });
         await assert.rejects(pruneVersions(aws, props), (e: Error) => {
-            assert.match(e.message, /refusing to delete old versions of Distributor package UptycsAgent in eu-west-1: .* reach account 999988887777, but the stack's aws provider deploys to account 111122223333/);
+            assert.match(e.message, /refusing to delete old versions of Distributor package UptycsAgent in eu-west-1: .* reach account 999988887777, but the component's aws provider deploys to account 111122223333/);
             assert.match(e.message, /aws:profile, aws:accessKey\/aws:secretKey or aws:assumeRoles/);
             return true;
         });

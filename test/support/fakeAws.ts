@@ -1,8 +1,9 @@
 // A local stand-in for the AWS actions this program calls itself, on 127.0.0.1: SSM
 // (ListDocumentVersions, DeleteDocument; AWS JSON 1.1) and STS (GetCallerIdentity, AssumeRole;
 // AWS query protocol). Each request is attributed to the access key id in its SigV4
-// `Authorization` header; every known key belongs to one account, and each account has its own
-// documents, so a request signed with another account's credentials sees another account's package.
+// `Authorization` header; every known key belongs to one account, and as in AWS each account
+// has its own documents in each region (the region of the SigV4 credential scope), so a request
+// signed with another account's credentials, or for another region, sees another package.
 // The real AWS SDK reaches it through AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL_STS.
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -19,6 +20,8 @@ export interface FakeAwsCall {
     readonly action: string;
     /** The access key id that signed it (`Credential=<id>/...`), or "" when unsigned. */
     readonly accessKeyId: string;
+    /** The region it was signed for (`Credential=<id>/<date>/<region>/...`). */
+    readonly region: string;
     readonly input: Record<string, unknown>;
 }
 
@@ -28,7 +31,7 @@ interface KeyOwner {
 }
 
 export class FakeAws {
-    /** Account → document name → versions. */
+    /** `<account>/<region>` → document name → versions. */
     private readonly accounts = new Map<string, Map<string, FakeDocumentVersion[]>>();
     private readonly keys = new Map<string, KeyOwner>();
     readonly calls: FakeAwsCall[] = [];
@@ -55,12 +58,12 @@ export class FakeAws {
         this.keys.set(accessKeyId, { account, arn: `arn:aws:iam::${account}:user/${accessKeyId.toLowerCase()}` });
     }
 
-    /** The documents of `account` (created empty on first use). */
-    documents(account: string): Map<string, FakeDocumentVersion[]> {
-        let docs = this.accounts.get(account);
+    /** The documents of `account` in `region` (created empty on first use). */
+    documents(account: string, region = "us-east-1"): Map<string, FakeDocumentVersion[]> {
+        let docs = this.accounts.get(`${account}/${region}`);
         if (docs === undefined) {
             docs = new Map();
-            this.accounts.set(account, docs);
+            this.accounts.set(`${account}/${region}`, docs);
         }
         return docs;
     }
@@ -83,21 +86,22 @@ export class FakeAws {
     }
 
     private handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
-        const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
+        const scope = /Credential=([^/]+)\/[0-9]+\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ""));
+        const [accessKeyId, region] = [scope?.[1] ?? "", scope?.[2] ?? ""];
         const owner = this.keys.get(accessKeyId);
         const target = String(req.headers["x-amz-target"] ?? "");
         if (target.startsWith("AmazonSSM.")) {
             const input = JSON.parse(body || "{}") as Record<string, unknown>;
             const action = target.replace(/^AmazonSSM\./, "");
-            this.calls.push({ service: "ssm", action, accessKeyId, input });
-            return this.ssm(action, input, owner, res);
+            this.calls.push({ service: "ssm", action, accessKeyId, region, input });
+            return this.ssm(action, input, owner, region, res);
         }
         const input = Object.fromEntries(new URLSearchParams(body)) as Record<string, string>;
-        this.calls.push({ service: "sts", action: input.Action ?? "", accessKeyId, input });
+        this.calls.push({ service: "sts", action: input.Action ?? "", accessKeyId, region, input });
         this.sts(input, owner, res);
     }
 
-    private ssm(action: string, input: Record<string, unknown>, owner: KeyOwner | undefined, res: http.ServerResponse): void {
+    private ssm(action: string, input: Record<string, unknown>, owner: KeyOwner | undefined, region: string, res: http.ServerResponse): void {
         const send = (status: number, payload: unknown): void => {
             res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
             res.end(JSON.stringify(payload));
@@ -105,7 +109,7 @@ export class FakeAws {
         if (owner === undefined) {
             return send(400, { __type: "UnrecognizedClientException", message: "The security token included in the request is invalid." });
         }
-        const versions = this.documents(owner.account).get(String(input.Name));
+        const versions = this.documents(owner.account, region).get(String(input.Name));
         if (versions === undefined) {
             return send(400, { __type: "InvalidDocument", message: `Document ${String(input.Name)} does not exist.` });
         }

@@ -8,6 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT = "uptycs-distributor";
 export const ARTIFACT_TYPE = "pulumi-nodejs:dynamic/uptycs:UptycsAgentArtifact";
+/** The resource name of the program's artifact (and, with `-zip`, zip object) for mapping `dir`. */
+export const named = (dir: string): string => `uptycs-${dir}`;
 /** The account the mocked stack's aws provider deploys to. */
 export const TEST_ACCOUNT = "123456789012";
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -19,7 +21,21 @@ export interface Registered {
     readonly state: Record<string, unknown>;
     /** Input names the program sent as Pulumi secrets (the mock hands `inputs` over unwrapped). */
     readonly secretInputs: string[];
+    /** The names of its aliases (the names it had before, under the same parent and type). */
+    readonly aliases: string[];
 }
+
+/** The alias specs of one registration, as the monitor receives them. */
+interface AliasProto {
+    getUrn(): string;
+    getSpec(): { getName(): string } | undefined;
+}
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getAliasesList(): AliasProto[];
+}
+type MonitorWithRegister = { registerResource(req: RegisterRequest, callback: unknown): Promise<void> };
 
 /** A registered input's value: the mock hands some secret inputs over still wrapped. */
 export function unsecret<T = unknown>(value: unknown): T {
@@ -29,7 +45,8 @@ export function unsecret<T = unknown>(value: unknown): T {
 
 // The mock monitor deserializes each registration's inputs, dropping the secret markers. Wrap the
 // runtime's deserializer once to remember which top-level inputs arrived as secrets.
-const SECRET_SIG = { key: "4dabf18193072939515e22adb298388d", secret: "1b47061264138c4ac30d75fd1eb44270" };
+/** The wire form of a secret value: `{ [key]: secret, value }`. */
+export const SECRET_SIG = { key: "4dabf18193072939515e22adb298388d", secret: "1b47061264138c4ac30d75fd1eb44270" };
 const secretInputsOf = new WeakMap<object, string[]>();
 type Rpc = { deserializeProperties: (s: { toJavaScript(): Record<string, unknown> }, keep?: boolean) => Record<string, unknown>; __secretsTracked?: boolean };
 
@@ -127,6 +144,8 @@ export async function runProgram(opts: {
     program?: { dir: string; project: string };
     secretKeys?: string[];
     artifacts?: ArtifactHandler;
+    /** Every dynamic resource (artifacts, version names, pruners), e.g. through a provider host; overrides `artifacts`. */
+    dynamic?: ArtifactHandler;
     preview?: boolean;
     versionName?: (contentVersion: string) => string;
     /** The account `aws.getCallerIdentity` answers. Default {@link TEST_ACCOUNT}. */
@@ -151,12 +170,18 @@ export async function runProgram(opts: {
     const project = opts.program?.project ?? PROJECT;
     const sdk = pulumiOf(programDir);
     const qualify = (k: string): string => (k.includes(":") ? k : `${project}:${k}`);
+    // Explicit aws providers' regions by their id: `aws.getRegion` through one answers its region.
+    const providerRegions = new Map<string, string>();
+    // The mock hands newResource no aliases: read them off each registration request.
+    const aliasesOf = new Map<string, string[]>();
+    const aliasesFor = (type: string, name: string): string[] => aliasesOf.get(`${type}::${name}`) ?? [];
     sdk.runtime.setMocks({
         newResource: async (args) => {
-            if (args.type === ARTIFACT_TYPE && opts.artifacts) {
+            const handler = args.type.startsWith("pulumi-nodejs:dynamic/") && opts.dynamic ? opts.dynamic : args.type === ARTIFACT_TYPE ? opts.artifacts : undefined;
+            if (handler) {
                 try {
-                    const { id, state } = await opts.artifacts(args);
-                    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [] });
+                    const { id, state } = await handler(args);
+                    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [], aliases: aliasesFor(args.type, args.name) });
                     return { id, state };
                 } catch (e) {
                     fail(new ProgramFailure(`${args.name}: ${(e as Error).message}`, resources));
@@ -164,7 +189,10 @@ export async function runProgram(opts: {
                 }
             }
             const state = { ...args.inputs, ...awsState(args, opts.versionName ?? ((v) => v)) };
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [] });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [], aliases: aliasesFor(args.type, args.name) });
+            if (args.type === "pulumi:providers:aws") {
+                providerRegions.set(`${args.name}-id`, String(args.inputs.region));
+            }
             return { id: `${args.name}-id`, state };
         },
         call: async (args) => {
@@ -173,6 +201,15 @@ export async function runProgram(opts: {
                 case "aws:index/getCallerIdentity:getCallerIdentity": {
                     const account = opts.accountId ?? TEST_ACCOUNT;
                     return { accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDATEST", id: account };
+                }
+                case "aws:index/getRegion:getRegion": {
+                    // The default provider's region is the stack's aws:region.
+                    const id = args.provider?.split("::").pop();
+                    const region = id === undefined ? sdk.runtime.getConfig("aws:region") : providerRegions.get(id);
+                    if (region === undefined) {
+                        throw new Error(`aws.getRegion: no region for provider ${args.provider ?? "(default)"}`);
+                    }
+                    return { region, name: region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
                 }
                 case "aws:organizations/getOrganizationalUnitDescendantAccounts:getOrganizationalUnitDescendantAccounts": {
                     const parentId = args.inputs.parentId as string;
@@ -183,12 +220,22 @@ export async function runProgram(opts: {
             }
         },
     }, project, "test", opts.preview ?? false);
+    const settings = require(require.resolve("@pulumi/pulumi/runtime/settings", { paths: [programDir] })) as { getMonitor(): MonitorWithRegister };
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        aliasesOf.set(`${req.getType()}::${req.getName()}`, req.getAliasesList().map((a) => a.getSpec()?.getName() ?? a.getUrn().split("::").pop() ?? ""));
+        return register(req, callback);
+    };
     sdk.runtime.setAllConfig(
         Object.fromEntries(Object.entries({ "aws:region": "us-east-1", ...opts.config }).map(([k, v]) => [qualify(k), v])),
         (opts.secretKeys ?? []).map(qualify),
     );
+    // A fresh program: this project's modules, and everything of a program outside it (a
+    // consumer with the package installed in its own node_modules).
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
+        const ours = id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`);
+        if (ours || (!programDir.startsWith(ROOT) && id.startsWith(programDir + path.sep))) {
             delete require.cache[id];
         }
     }

@@ -7,8 +7,27 @@ import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import { SECRET_SIG } from "./program";
 
 export type Props = Record<string, unknown>;
+
+/**
+ * `value` with every secret replaced by its plain value: what the engine sends a provider that
+ * does not accept secrets, as the dynamic-provider host does not (it marks the outputs secret again).
+ */
+export function withoutSecretMarkers(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(withoutSecretMarkers);
+    }
+    if (value !== null && typeof value === "object") {
+        const v = value as Record<string, unknown>;
+        if (v[SECRET_SIG.key] === SECRET_SIG.secret) {
+            return withoutSecretMarkers(v.value);
+        }
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecretMarkers(x)]));
+    }
+    return value;
+}
 
 /** The dynamic-provider host of the @pulumi/pulumi that a program in `dir` loads. */
 const hostScript = (dir: string): string => path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [dir] })), "cmd", "dynamic-provider", "index.js");
@@ -124,7 +143,7 @@ export class ProviderHost {
      * state) or diff and, when it changed, update. Returns the new state and whether it changed.
      */
     async up(urn: string, inputs: Props, old?: { id: string; outs: Props }): Promise<{ id: string; outs: Props; changed: boolean }> {
-        const checked = await this.check(urn, old?.outs ?? {}, inputs);
+        const checked = await this.check(urn, old?.outs ?? {}, withoutSecretMarkers(inputs) as Props);
         if (checked.failures.length > 0) {
             throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
         }
