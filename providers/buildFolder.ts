@@ -6,6 +6,9 @@
  *   and `installer.json` (tenant, asset group, file name, size, sha256) written last, so a folder
  *   without it is never trusted; the tenant part keys the cache by Uptycs tenant and asset group,
  *   as an installer embeds its tenant's enrollment secret;
+ *   — the installer is kept inside a zip that holds it as a stored entry (`installer.zip`, a hard
+ *   link of the first zip built from it), so the bytes are written once, straight into a zip;
+ *   `installer.json` records where in it they are (`dataOffset`), their size and sha256;
  * - `zips/<dir>-<version>-<12 hex of the zip's sha256>.zip`.
  * Installers and zips hold that secret: every folder is 0700 and every file 0600, whatever the
  * umask, and folders left by older versions are tightened when used.
@@ -40,21 +43,81 @@ export function installerCacheDir(key: InstallerCacheKey): string {
     return `installers/${tenant}/${key.uptPackage}-${key.arch}-${key.sensorOnly ? "sensor" : "protect"}-${key.version}`;
 }
 
-/** Hex sha256 of a file, streamed. Rejects when the file cannot be read. */
-export async function sha256File(file: string): Promise<string> {
+/** What this program's own code reads from disk and hashes (sha256), in bytes. */
+export type IoCounter = "read" | "hashed";
+
+/**
+ * Adds `bytes` to counter `kind` when UPTYCS_IO_COUNTERS names a file (the benchmark and the
+ * tests set it for the provider host, another process): one `<kind> <bytes>` line per call, so
+ * no state is kept in the provider. Figures that do not depend on the machine's speed.
+ */
+export function countIo(kind: IoCounter, bytes: number): void {
+    const file = process.env.UPTYCS_IO_COUNTERS;
+    if (file !== undefined && file !== "" && bytes > 0) {
+        const fs: typeof import("fs") = require("fs");
+        fs.appendFileSync(file, `${kind} ${bytes}\n`);
+    }
+}
+
+/** Size and hex sha256 of the bytes that went through a {@link hashingTap}. */
+export interface TapResult {
+    readonly size: number;
+    readonly sha256: string;
+}
+
+/**
+ * A pass-through stream that sha256-hashes what flows through it; `onChunk` runs per chunk with
+ * the bytes so far (e.g. to reset an idle timer). `result` resolves when the stream ends.
+ */
+export function hashingTap(onChunk: (received: number) => void = () => undefined): { stream: import("stream").Transform; result: Promise<TapResult> } {
+    const crypto: typeof import("crypto") = require("crypto");
+    const { Transform }: typeof import("stream") = require("stream");
+    const hash = crypto.createHash("sha256");
+    let size = 0;
+    let done: (r: TapResult) => void = () => undefined;
+    const result = new Promise<TapResult>((resolve) => {
+        done = resolve;
+    });
+    const stream = new Transform({
+        transform(chunk: Buffer, _encoding, callback): void {
+            hash.update(chunk);
+            size += chunk.length;
+            onChunk(size);
+            callback(null, chunk);
+        },
+        flush(callback): void {
+            countIo("hashed", size);
+            done({ size, sha256: hash.digest("hex") });
+            callback();
+        },
+    });
+    return { stream, result };
+}
+
+/** Hex sha256 of a file (or of `length` bytes from `start`), streamed. Rejects when it cannot be read. */
+export async function sha256File(file: string, range?: { start: number; length: number }): Promise<string> {
     const fs: typeof import("fs") = require("fs");
     const crypto: typeof import("crypto") = require("crypto");
     const hash = crypto.createHash("sha256");
-    for await (const chunk of fs.createReadStream(file)) {
+    let size = 0;
+    const options = range === undefined ? {} : { start: range.start, end: range.start + range.length - 1 };
+    for await (const chunk of fs.createReadStream(file, options)) {
         hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
     }
+    countIo("read", size);
+    countIo("hashed", size);
     return hash.digest("hex");
 }
 
-/** Hex sha256 of a file, or undefined when it does not exist. */
-export async function sha256FileIfExists(file: string): Promise<string | undefined> {
+/**
+ * `<size>:<inode>:<mtime ms>` of a file, or undefined when it does not exist: while it stays the
+ * same, the file's bytes are taken to be the ones hashed before, without reading them.
+ */
+export async function fileFingerprint(file: string): Promise<string | undefined> {
     const fs: typeof import("fs") = require("fs");
-    return fs.existsSync(file) ? sha256File(file) : undefined;
+    const stat = await fs.promises.stat(file).catch(() => undefined);
+    return stat === undefined ? undefined : `${stat.size}:${stat.ino}:${stat.mtimeMs}`;
 }
 
 /**
@@ -77,6 +140,7 @@ export async function writeHashed(source: NodeJS.ReadableStream, file: string, o
             yield bytes;
         }
     }, fs.createWriteStream(file, { mode: PRIVATE_FILE_MODE }));
+    countIo("hashed", size);
     // The mode applies only when the file is created: tighten a file that existed.
     await fs.promises.chmod(file, PRIVATE_FILE_MODE);
     return { size, sha256: hash.digest("hex") };

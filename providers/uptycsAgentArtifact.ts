@@ -14,20 +14,19 @@
  * provider host in plain node: everything it uses is a captured function or a node module.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Arch } from "../platforms/distributor";
 import { installerNameProblem, INSTALLER_EXTENSION } from "../platforms/installer";
 import { AgentMappingEntry, entryFamily, validateAgentMappingEntry } from "../platforms/mapping";
 import { canonicalJson, sha256Hex } from "../platforms/digest";
 import { renderScripts, scriptsDigest } from "../platforms/scripts";
 import { isAgentVersion, LATEST } from "../platforms/version";
 import {
-    installerCacheDir, partFile, prepareDir, sha256File, sha256FileIfExists, tightenBuildFolder, writeFileAtomic,
+    countIo, fileFingerprint, hashingTap, installerCacheDir, partFile, prepareDir, sha256File, tightenBuildFolder, writeFileAtomic,
 } from "./buildFolder";
 import {
     DEFAULT_REQUEST_POLICY, downloadInstaller, DownloadedInstaller, getAssetGroupId, getOfferedVersions,
     parseApiKey, RequestPolicy, tenantId, UptycsApiKey,
 } from "./uptycsApi";
-import { writeDeterministicZip } from "./zip";
+import { writeDeterministicZip, ZipEntry, zipEntryDataOffset, ZipResult } from "./zip";
 
 /** Where installers come from: the Uptycs API, or a folder filled by hand (old `-d` flag). */
 export type InstallerSource = "api" | "local";
@@ -131,6 +130,11 @@ interface CheckedProps {
     /** For `local`: the installer's path and sha256 as found by `check`; `""` for `api`. */
     readonly localInstaller: string;
     readonly localInstallerSha256: string;
+    /**
+     * For `local`: the installer's size, inode and mtime when it was hashed; while they stay the
+     * same, `check` trusts the sha256 instead of reading the file again.
+     */
+    readonly localInstallerFingerprint: string;
     /** The resource's own key file JSON (secret), when it has one. */
     readonly apiKey?: string;
 }
@@ -151,6 +155,8 @@ export interface UptycsAgentArtifactOutputs extends Omit<CheckedProps, "apiKey">
     readonly zipSha256: string;
     /** Zip size in bytes. */
     readonly zipSize: number;
+    /** The zip's size, inode and mtime when built: while they stay the same, `diff` reads none of it. */
+    readonly zipFingerprint: string;
 }
 
 /**
@@ -162,11 +168,33 @@ export interface ArtifactDiffResult extends pulumi.dynamic.DiffResult {
     readonly diffs: string[];
 }
 
-/** `installer.json` of a cached installer: whose it is, and what was downloaded. */
+/** `installer.json` of a cached installer: whose it is, what was downloaded, and where its bytes are. */
 interface CachedInstaller extends DownloadedInstaller {
     readonly tenant: string;
     readonly assetGroupId: string;
+    /** The zip in the cache folder (a hard link of the first zip built from the download) holding the installer, stored. */
+    readonly zipFile: string;
+    /** Where the installer's bytes start in it. */
+    readonly dataOffset: number;
 }
+
+/** A cached installer found on disk (not yet verified: its bytes are hashed as they are read). */
+interface CarrierZip extends CachedInstaller {
+    /** Path of `zipFile`. */
+    readonly file: string;
+}
+
+/** A zip written for an artifact, and the installer in it. */
+interface BuiltZip extends ZipResult {
+    readonly zipPath: string;
+    readonly installer: DownloadedInstaller;
+}
+
+/** The cache's installer was not what `installer.json` says: drop it and download again. */
+class CorruptCache extends Error {}
+
+/** The name of the cache's zip that holds the installer. */
+const CARRIER_ZIP = "installer.zip";
 
 /** Properties whose change changes the zip; `diff` reports them by these names. */
 const ZIP_INPUTS: readonly (keyof UptycsAgentArtifactOutputs & keyof CheckedProps)[] = [
@@ -257,7 +285,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         return this.once(`versions:${tenantId(apiKey)}`, () => getOfferedVersions(apiKey, this.policy));
     }
 
-    async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+    async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
         const fail = (property: string, reason: string): void => {
             failures.push({ property, reason });
@@ -302,11 +330,17 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         let version = agentVersion as string;
         let localInstaller = "";
         let localInstallerSha256 = "";
+        let localInstallerFingerprint = "";
         let tenant = "";
         let assetGroupId = "";
         if (source === "local") {
             localInstaller = await findLocalInstaller(installerDir, entry);
-            localInstallerSha256 = await sha256File(localInstaller);
+            localInstallerFingerprint = (await fileFingerprint(localInstaller)) ?? "";
+            // Hashed once per version of the file: unchanged since the last run, its sha256 stands.
+            const old = olds as Partial<CheckedProps>;
+            localInstallerSha256 = old.localInstaller === localInstaller && old.localInstallerFingerprint === localInstallerFingerprint && typeof old.localInstallerSha256 === "string"
+                ? old.localInstallerSha256
+                : await sha256File(localInstaller);
         } else {
             const apiKey = await this.apiKey(ownKey as string | undefined);
             const offered = await this.offeredVersions(apiKey);
@@ -332,6 +366,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             scriptsDigest: scriptsDigest(entryFamily(entry), news.packageName as string),
             localInstaller,
             localInstallerSha256,
+            localInstallerFingerprint,
             ...(ownKey === undefined ? {} : { apiKey: ownKey as string }),
         };
         return { inputs: { ...news, ...checked }, failures };
@@ -340,8 +375,12 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
     async diff(_id: string, olds: UptycsAgentArtifactOutputs, news: CheckedProps): Promise<ArtifactDiffResult> {
         const diffs: string[] = ZIP_INPUTS.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
         // The zip lives on this machine only: rebuild it when it is gone or not what state says.
-        if (diffs.length === 0 && (await this.zipSha256(olds.zipPath)) !== olds.zipSha256) {
-            diffs.push("zipSha256");
+        // Size, inode and mtime as built: nothing to read; otherwise its bytes decide.
+        if (diffs.length === 0) {
+            const fingerprint = await fileFingerprint(olds.zipPath);
+            if (fingerprint === undefined || (fingerprint !== olds.zipFingerprint && (await this.zipSha256(olds.zipPath)) !== olds.zipSha256)) {
+                diffs.push("zipSha256");
+            }
         }
         return { changes: diffs.length > 0, diffs, replaces: [], deleteBeforeReplace: false };
     }
@@ -370,84 +409,24 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         await fs.promises.rm(props.zipPath, { force: true });
     }
 
-    private async installer(props: CheckedProps): Promise<{ file: string } & DownloadedInstaller> {
-        const fs: typeof import("fs") = require("fs");
-        const path: typeof import("path") = require("path");
-        if (props.installerSource === "local") {
-            const sha256 = await sha256File(props.localInstaller);
-            if (sha256 !== props.localInstallerSha256) {
-                throw new Error(`installerDir: ${props.localInstaller} changed while the update ran; run it again`);
-            }
-            const { size } = await fs.promises.stat(props.localInstaller);
-            return { file: props.localInstaller, fileName: path.basename(props.localInstaller), size, sha256 };
-        }
-        const arch: Arch = props.entry.arch_type;
-        const cacheDir = installerCacheDir({
-            tenant: props.tenant, assetGroupId: props.assetGroupId, uptPackage: props.entry.upt_package, arch, sensorOnly: props.sensorOnly, version: props.version,
-        });
-        return this.once(`installer:${props.buildDir}/${cacheDir}`, async () => {
-            const dir = await prepareDir(props.buildDir, ...cacheDir.split("/"));
-            const metaFile = path.join(dir, "installer.json");
-            if (fs.existsSync(metaFile)) {
-                const meta = JSON.parse(await fs.promises.readFile(metaFile, "utf8")) as CachedInstaller;
-                const file = path.join(dir, meta.fileName);
-                // Trusted only for its own tenant and asset group, and only while its bytes are intact.
-                if (meta.tenant === props.tenant && meta.assetGroupId === props.assetGroupId
-                    && installerNameProblem(meta.fileName, props.entry.upt_package) === undefined
-                    && (await sha256FileIfExists(file)) === meta.sha256) {
-                    return { file, fileName: meta.fileName, size: meta.size, sha256: meta.sha256 };
-                }
-                await fs.promises.rm(metaFile, { force: true });
-            }
-            const apiKey = await this.apiKey(props.apiKey);
-            const part = partFile(dir, "download");
-            try {
-                const got = await downloadInstaller(apiKey, {
-                    uptPackage: props.entry.upt_package, arch, version: props.version, sensorOnly: props.sensorOnly, assetGroupId: props.assetGroupId,
-                }, part, this.policy);
-                const file = path.join(dir, got.fileName);
-                await fs.promises.rename(part, file);
-                const meta: CachedInstaller = { tenant: props.tenant, assetGroupId: props.assetGroupId, ...got };
-                await writeFileAtomic(metaFile, JSON.stringify(meta, null, 2));
-                return { file, ...got };
-            } finally {
-                await fs.promises.rm(part, { force: true });
-            }
-        });
-    }
-
+    /**
+     * The artifact's zip: built once per installer, scripts and build folder in this process
+     * (entries that share them, e.g. every x86_64 RPM platform, get the same bytes), then
+     * hard-linked under the entry's own name.
+     */
     private async build(props: CheckedProps): Promise<UptycsAgentArtifactOutputs> {
         const fs: typeof import("fs") = require("fs");
         const path: typeof import("path") = require("path");
-        const installer = await this.installer(props);
-        const scripts = renderScripts(entryFamily(props.entry), props.packageName, installer.fileName);
-        const zipDir = path.join(props.buildDir, "zips");
-        // Entries with the same installer and scripts (e.g. every x86_64 RPM platform) get
-        // byte-identical zips: write the first, hard-link it for the others.
-        const contentKey = sha256Hex(canonicalJson({ installer: installer.sha256, name: installer.fileName, scripts }));
-        const first = await this.once(`zip:${zipDir}:${contentKey}`, async () => {
-            await prepareDir(props.buildDir, "zips");
-            // Named by content: artifacts of several packages (same dir) build side by side.
-            const part = partFile(zipDir, `${props.entry.dir}-${contentKey.slice(0, 16)}`);
-            try {
-                const zip = await writeDeterministicZip([
-                    ...Object.entries(scripts).map(([name, content]) => ({ name, content, mode: 0o755 })),
-                    { name: installer.fileName, file: installer.file, mode: 0o644 },
-                ], part);
-                const zipPath = path.join(zipDir, `${props.entry.dir}-${props.version}-${zip.sha256.slice(0, 12)}.zip`);
-                await fs.promises.rename(part, zipPath);
-                return { ...zip, zipPath };
-            } finally {
-                await fs.promises.rm(part, { force: true });
-            }
-        });
+        const source = props.installerSource === "local" ? `${props.localInstaller}@${props.localInstallerSha256}` : this.cacheDirOf(props);
+        const first = await this.once(`zip:${props.buildDir}:${source}:${entryFamily(props.entry)}:${props.packageName}`, () => this.buildZip(props));
         const zipFileName = `${props.entry.dir}-${props.version}-${first.sha256.slice(0, 12)}.zip`;
-        const zipPath = path.join(zipDir, zipFileName);
+        const zipPath = path.join(props.buildDir, "zips", zipFileName);
         if (zipPath !== first.zipPath) {
-            // Once per file: several packages of one program may want the same zip.
+            // Once per file: several entries, or packages of one program, may want the same zip.
             await this.once(`link:${zipPath}`, async () => {
-                if ((await sha256FileIfExists(zipPath)) !== first.sha256) {
-                    const part = partFile(zipDir, zipFileName);
+                const [have, want] = await Promise.all([fs.promises.stat(zipPath).catch(() => undefined), fs.promises.stat(first.zipPath)]);
+                if (have?.ino !== want.ino || have?.dev !== want.dev) {
+                    const part = partFile(path.dirname(zipPath), zipFileName);
                     await fs.promises.rm(part, { force: true });
                     await fs.promises.link(first.zipPath, part).catch(() => fs.promises.copyFile(first.zipPath, part));
                     await fs.promises.rename(part, zipPath);
@@ -458,14 +437,168 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         const { apiKey, ...checked } = props;
         return {
             ...checked,
-            installerFileName: installer.fileName,
-            installerSize: installer.size,
-            installerSha256: installer.sha256,
+            installerFileName: first.installer.fileName,
+            installerSize: first.installer.size,
+            installerSha256: first.installer.sha256,
             zipFileName,
             zipPath,
             zipSha256: first.sha256,
             zipSize: first.size,
+            zipFingerprint: (await fileFingerprint(zipPath)) ?? "",
         };
+    }
+
+    /** The installer's cache folder, relative to the build folder. */
+    private cacheDirOf(props: CheckedProps): string {
+        return installerCacheDir({
+            tenant: props.tenant, assetGroupId: props.assetGroupId, uptPackage: props.entry.upt_package, arch: props.entry.arch_type,
+            sensorOnly: props.sensorOnly, version: props.version,
+        });
+    }
+
+    /** The zip entries of the scripts for `installer`, and the installer's entry from `stream`. */
+    private entries(props: CheckedProps, installer: string, stream: NodeJS.ReadableStream): ZipEntry[] {
+        const scripts = renderScripts(entryFamily(props.entry), props.packageName, installer);
+        return [
+            ...Object.entries(scripts).map(([name, content]) => ({ name, content, mode: 0o755 })),
+            { name: installer, stream, mode: 0o644 },
+        ];
+    }
+
+    /** Moves a written zip part into `zips/` under its content-derived name. */
+    private async publishZip(props: CheckedProps, part: string, zip: ZipResult, installer: DownloadedInstaller): Promise<BuiltZip> {
+        const fs: typeof import("fs") = require("fs");
+        const path: typeof import("path") = require("path");
+        const zipDir = await prepareDir(props.buildDir, "zips");
+        const zipPath = path.join(zipDir, `${props.entry.dir}-${props.version}-${zip.sha256.slice(0, 12)}.zip`);
+        await fs.promises.rename(part, zipPath);
+        return { ...zip, zipPath, installer };
+    }
+
+    /**
+     * Builds the zip in one pass over the installer's bytes: as they arrive from the Uptycs API
+     * (hashed, CRC-32'd and written straight into the zip, which the cache then keeps), from the
+     * cache's zip (read once, verified as it is read), or from the local folder (read once).
+     */
+    private async buildZip(props: CheckedProps, retried = false): Promise<BuiltZip> {
+        const fs: typeof import("fs") = require("fs");
+        const path: typeof import("path") = require("path");
+        const { pipeline }: typeof import("stream") = require("stream");
+        if (props.installerSource === "local") {
+            // `check` hashed this version of the file; a changed fingerprint means it changed since.
+            if ((await fileFingerprint(props.localInstaller)) !== props.localInstallerFingerprint) {
+                throw new Error(`installerDir: ${props.localInstaller} changed while the update ran; run it again`);
+            }
+            const fileName = path.basename(props.localInstaller);
+            const part = partFile(await prepareDir(props.buildDir, "zips"), `${props.entry.dir}-${props.localInstallerSha256.slice(0, 16)}`);
+            try {
+                const zip = await writeDeterministicZip(this.entries(props, fileName, fs.createReadStream(props.localInstaller)), part);
+                const { size } = await fs.promises.stat(props.localInstaller);
+                countIo("read", size);
+                return await this.publishZip(props, part, zip, { fileName, size, sha256: props.localInstallerSha256 });
+            } finally {
+                await fs.promises.rm(part, { force: true });
+            }
+        }
+        const cacheDir = this.cacheDirOf(props);
+        const memo = `installer:${props.buildDir}/${cacheDir}`;
+        // One download per installer per process; it builds this artifact's zip on the way.
+        let downloaded: BuiltZip | undefined;
+        const carrier = await this.once(memo, async () => {
+            const dir = await prepareDir(props.buildDir, ...cacheDir.split("/"));
+            const cached = await this.cachedInstaller(props, dir);
+            if (cached !== undefined) {
+                return cached;
+            }
+            const got = await this.download(props, dir);
+            downloaded = got.zip;
+            return got.carrier;
+        });
+        if (downloaded !== undefined) {
+            return downloaded;
+        }
+        const part = partFile(await prepareDir(props.buildDir, "zips"), `${props.entry.dir}-${carrier.sha256.slice(0, 16)}`);
+        try {
+            const tap = hashingTap();
+            pipeline(fs.createReadStream(carrier.file, { start: carrier.dataOffset, end: carrier.dataOffset + carrier.size - 1 }), tap.stream, () => undefined);
+            const zip = await writeDeterministicZip(this.entries(props, carrier.fileName, tap.stream), part);
+            countIo("read", carrier.size);
+            const read = await tap.result;
+            if (read.size !== carrier.size || read.sha256 !== carrier.sha256) {
+                throw new CorruptCache(`the cached installer ${carrier.fileName} is not what was downloaded`);
+            }
+            return await this.publishZip(props, part, zip, carrier);
+        } catch (e) {
+            if (!(e instanceof CorruptCache) || retried) {
+                throw e;
+            }
+            // Never published: dropped, and downloaded again.
+            await fs.promises.rm(path.join(path.dirname(carrier.file), "installer.json"), { force: true });
+            this.memo?.delete(memo);
+            return this.buildZip(props, true);
+        } finally {
+            await fs.promises.rm(part, { force: true });
+        }
+    }
+
+    /**
+     * The installer in the cache folder `dir`, when `installer.json` is there, is this tenant's
+     * and asset group's, and its zip holds the bytes it names; `undefined` otherwise (a folder
+     * of an older version of the program, a killed download).
+     */
+    private async cachedInstaller(props: CheckedProps, dir: string): Promise<CarrierZip | undefined> {
+        const fs: typeof import("fs") = require("fs");
+        const path: typeof import("path") = require("path");
+        const metaFile = path.join(dir, "installer.json");
+        const meta = await fs.promises.readFile(metaFile, "utf8").then((t) => JSON.parse(t) as Partial<CachedInstaller>).catch(() => undefined);
+        if (meta === undefined) {
+            return undefined;
+        }
+        const file = path.join(dir, CARRIER_ZIP);
+        const stat = await fs.promises.stat(file).catch(() => undefined);
+        if (meta.tenant === props.tenant && meta.assetGroupId === props.assetGroupId && meta.zipFile === CARRIER_ZIP
+            && typeof meta.fileName === "string" && installerNameProblem(meta.fileName, props.entry.upt_package) === undefined
+            && typeof meta.sha256 === "string" && Number.isInteger(meta.size) && Number.isInteger(meta.dataOffset)
+            && stat !== undefined && stat.size >= meta.dataOffset! + meta.size!) {
+            return { ...(meta as CachedInstaller), file };
+        }
+        await fs.promises.rm(metaFile, { force: true });
+        return undefined;
+    }
+
+    /**
+     * Downloads the installer straight into this artifact's zip (a part file in the cache folder
+     * `dir`), then publishes that zip and keeps it, hard-linked, as the cache's zip.
+     */
+    private async download(props: CheckedProps, dir: string): Promise<{ carrier: CarrierZip; zip: BuiltZip }> {
+        const fs: typeof import("fs") = require("fs");
+        const path: typeof import("path") = require("path");
+        const { pipeline }: typeof import("stream") = require("stream");
+        const apiKey = await this.apiKey(props.apiKey);
+        const part = partFile(dir, "download");
+        try {
+            const got = await downloadInstaller(apiKey, {
+                uptPackage: props.entry.upt_package, arch: props.entry.arch_type, version: props.version, sensorOnly: props.sensorOnly, assetGroupId: props.assetGroupId,
+            }, this.policy, async (fileName, body, progress) => {
+                const tap = hashingTap(progress);
+                // A broken body fails the zip (the tap's error ends the archive).
+                pipeline(body, tap.stream, () => undefined);
+                const zip = await writeDeterministicZip(this.entries(props, fileName, tap.stream), part);
+                return { ...(await tap.result), zip };
+            });
+            const carrierFile = path.join(dir, CARRIER_ZIP);
+            const meta: CachedInstaller = {
+                tenant: props.tenant, assetGroupId: props.assetGroupId, fileName: got.fileName, size: got.size, sha256: got.sha256,
+                zipFile: CARRIER_ZIP, dataOffset: await zipEntryDataOffset(part, got.fileName),
+            };
+            await fs.promises.rm(carrierFile, { force: true });
+            await fs.promises.link(part, carrierFile).catch(() => fs.promises.copyFile(part, carrierFile));
+            await writeFileAtomic(path.join(dir, "installer.json"), JSON.stringify(meta, null, 2));
+            const installer = { fileName: got.fileName, size: got.size, sha256: got.sha256 };
+            return { carrier: { ...meta, file: carrierFile }, zip: await this.publishZip(props, part, got.zip, installer) };
+        } finally {
+            await fs.promises.rm(part, { force: true });
+        }
     }
 }
 
@@ -495,7 +628,7 @@ export class UptycsAgentArtifact extends pulumi.dynamic.Resource {
     constructor(name: string, args: UptycsAgentArtifactInputs, opts?: pulumi.CustomResourceOptions) {
         const outputs: Record<Exclude<keyof UptycsAgentArtifactOutputs, keyof CheckedProps> | "version", undefined> = {
             version: undefined, installerFileName: undefined, installerSize: undefined, installerSha256: undefined,
-            zipFileName: undefined, zipPath: undefined, zipSha256: undefined, zipSize: undefined,
+            zipFileName: undefined, zipPath: undefined, zipSha256: undefined, zipSize: undefined, zipFingerprint: undefined,
         };
         super(ARTIFACT_PROVIDER, name, { installerDir: "", ...args, ...outputs }, { ...opts, additionalSecretOutputs: ["apiKey"] }, "uptycs", "UptycsAgentArtifact");
     }

@@ -13,7 +13,6 @@ import type { Arch } from "../platforms/distributor";
 import { fileNameFromContentDisposition, installerNameProblem } from "../platforms/installer";
 import type { UptPackage } from "../platforms/mapping";
 import { offeredAgentVersions } from "../platforms/version";
-import { writeHashed } from "./buildFolder";
 
 /** The API key file downloaded from the Uptycs console. Other fields in the file are ignored. */
 export interface UptycsApiKey {
@@ -280,18 +279,22 @@ export function installerPath(req: InstallerRequest): string {
     return `/packageDownloads/osquery/${req.uptPackage}/${encodeURIComponent(req.assetGroupId)}?${query}`;
 }
 
+/** What a download's sink is given: the validated file name, the body, and a progress callback. */
+export type InstallerSink<T extends { readonly size: number }> = (fileName: string, body: NodeJS.ReadableStream, progress: (received: number) => void) => Promise<T>;
+
 /**
- * Streams an installer to `tempFile`, hashing on the way (memory stays flat in installer size).
- * The caller moves `tempFile` into place under the returned, validated `fileName`.
+ * Streams an installer into `sink` (e.g. straight into a zip, hashing on the way; memory stays
+ * flat in installer size), once its file name is validated. The sink must call `progress` with
+ * the bytes received so far and return their count as `size`; a retried attempt calls it again.
  * @throws UptycsApiError for a bad file name, an empty body, or a body shorter than
  *   Content-Length after the last retry.
  */
-export async function downloadInstaller(
+export async function downloadInstaller<T extends { readonly size: number }>(
     apiKey: UptycsApiKey,
     req: InstallerRequest,
-    tempFile: string,
     policy: RequestPolicy,
-): Promise<DownloadedInstaller> {
+    sink: InstallerSink<T>,
+): Promise<T & { readonly fileName: string }> {
     const path = installerPath(req);
     return uptycsGet(apiKey, path, policy, async (response, reading) => {
         let fileName: string;
@@ -308,9 +311,9 @@ export async function downloadInstaller(
         const expected = header === null ? undefined : Number(header);
         const short = (received: number): Error => new Error(`GET ${path} on ${tenantOf(apiKey)}: the body ended after ${received} of ${expected} bytes (Content-Length)`);
         let received = 0;
-        let written: { size: number; sha256: string };
+        let written: T;
         try {
-            written = await writeHashed(response.body, tempFile, (n) => {
+            written = await sink(fileName, response.body, (n) => {
                 received = n;
                 reading.touch();
             });
@@ -322,13 +325,13 @@ export async function downloadInstaller(
             }
             throw e;
         }
-        const { size, sha256 } = written;
+        const { size } = written;
         if (expected !== undefined && expected !== size) {
             throw short(size);
         }
         if (size === 0) {
             throw apiError(`GET ${path} on ${tenantOf(apiKey)}: the installer '${fileName}' is empty (0 bytes)`);
         }
-        return { fileName, size, sha256 };
+        return { ...written, fileName };
     });
 }

@@ -6,10 +6,10 @@
 
 import { writeHashed } from "./buildFolder";
 
-/** One zip entry: text content or a file streamed from disk. */
+/** One zip entry: text content, or bytes streamed (from disk, or as they arrive) and stored. */
 export type ZipEntry =
     | { readonly name: string; readonly content: string; readonly mode: number }
-    | { readonly name: string; readonly file: string; readonly mode: number };
+    | { readonly name: string; readonly stream: NodeJS.ReadableStream; readonly mode: number };
 
 /** Entry time written to every zip: 1980-01-01T00:00:00Z, the earliest DOS time. */
 export const ZIP_ENTRY_DATE_MS = Date.UTC(1980, 0, 1);
@@ -24,22 +24,62 @@ export interface ZipResult {
 
 /**
  * Writes `entries` (in name order) to `dest` and returns its size and sha256. Text entries are
- * deflated; file entries are stored (installers are already compressed, and storing keeps the
- * build at disk speed). Memory stays flat: files are streamed.
+ * deflated; stream entries are stored (installers are already compressed, and storing keeps the
+ * build at the network's or disk's speed), their CRC-32 computed as they pass. Memory stays
+ * flat. An error of a stream entry fails the write.
  */
 export async function writeDeterministicZip(entries: readonly ZipEntry[], dest: string): Promise<ZipResult> {
     const archiver: typeof import("archiver") = require("archiver");
-    const fs: typeof import("fs") = require("fs");
-    const archive = archiver("zip", { zlib: { level: 9 } });
+    // archiver buffers up to 1 MB per stage by default; with downloads streaming through it, that
+    // made the provider host's memory grow with concurrent downloads. 64 KB keeps it flat.
+    const archive = archiver("zip", { zlib: { level: 9 }, highWaterMark: 64 * 1024 });
     const written = writeHashed(archive, dest);
     const date = new Date(ZIP_ENTRY_DATE_MS);
     for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : 1))) {
         if ("content" in e) {
             archive.append(e.content, { name: e.name, date, mode: e.mode });
         } else {
-            archive.append(fs.createReadStream(e.file), { name: e.name, date, mode: e.mode, store: true });
+            e.stream.once("error", (err: Error) => archive.destroy(err));
+            archive.append(e.stream as import("stream").Readable, { name: e.name, date, mode: e.mode, store: true });
         }
     }
-    const [, result] = await Promise.all([archive.finalize(), written]);
-    return result;
+    void archive.finalize().catch(() => undefined);
+    return written;
+}
+
+/**
+ * Where the bytes of entry `name` start in `zipFile` (read from its central directory and the
+ * entry's local header: a few hundred bytes, whatever the zip's size).
+ * @throws Error when the zip has no such entry or is not a zip this module wrote.
+ */
+export async function zipEntryDataOffset(zipFile: string, name: string): Promise<number> {
+    const fs: typeof import("fs") = require("fs");
+    const handle = await fs.promises.open(zipFile, "r");
+    try {
+        const { size } = await handle.stat();
+        const read = async (position: number, length: number): Promise<Buffer> => {
+            const buf = Buffer.alloc(length);
+            const { bytesRead } = await handle.read(buf, 0, length, position);
+            return buf.subarray(0, bytesRead);
+        };
+        // End of central directory: 22 bytes, no comment (this module writes none).
+        const eocd = await read(size - 22, 22);
+        if (eocd.readUInt32LE(0) !== 0x06054b50) {
+            throw new Error(`${zipFile} has no zip end record`);
+        }
+        const directory = await read(eocd.readUInt32LE(16), eocd.readUInt32LE(12));
+        for (let at = 0; at + 46 <= directory.length;) {
+            const nameLength = directory.readUInt16LE(at + 28);
+            const entryName = directory.subarray(at + 46, at + 46 + nameLength).toString("utf8");
+            if (entryName === name) {
+                const local = directory.readUInt32LE(at + 42);
+                const header = await read(local, 30);
+                return local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+            }
+            at += 46 + nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
+        }
+        throw new Error(`${zipFile} has no entry ${name}`);
+    } finally {
+        await handle.close();
+    }
 }

@@ -11,15 +11,23 @@ import * as os from "os";
 import * as path from "path";
 import { ensureTestCertificate } from "./support/tls";
 
-/** The end-to-end files that drive the provider host; the rest of test/program is mocks only. */
-const HOST_FILES = ["e2e", "faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "distributorAgent", "example", "library"].map((f) => `test/program/${f}.test.ts`);
+/**
+ * The end-to-end files that drive the provider host (the rest of test/program is mocks only), in
+ * two suites of about equal length, so the two workers finish together.
+ */
+const HOST_SUITES = {
+    host: ["distributorAgent", "e2e", "example", "library"],
+    "host-faults": ["faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "ioPasses"],
+};
+const HOST_FILES = Object.values(HOST_SUITES).flat().map((f) => `test/program/${f}.test.ts`);
 const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `test/program/${f}`).filter((f) => f.endsWith(".test.ts") && !HOST_FILES.includes(f));
 
+// Longest first: the workers take them in this order.
 let suites: Record<string, string[]> = {
-    unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
-    host: HOST_FILES,
+    ...Object.fromEntries(Object.entries(HOST_SUITES).map(([name, files]) => [name, files.map((f) => `test/program/${f}.test.ts`)])),
     program: MOCK_FILES,
     realtools: ["test/realtools/**/*.test.ts"],
+    unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
 };
 
 const args = process.argv.slice(2);

@@ -156,11 +156,15 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
 
     it("a flipped byte in a cached installer is detected: downloaded again, never published", async () => {
         const rpm = stackB.state.get(named("UPT_PRO_REDHAT_x86_64"))!.outs;
-        const file = path.join(ROOT, stackB.buildDir, installerCacheDir({
+        const dir = path.join(ROOT, stackB.buildDir, installerCacheDir({
             tenant: rpm.tenant as string, assetGroupId: rpm.assetGroupId as string, uptPackage: "centos", arch: "x86_64", sensorOnly: false, version: "5.14.2.21",
-        }), rpm.installerFileName as string);
+        }));
+        // The cache keeps the installer inside a zip, at the offset installer.json records: flip its last byte.
+        const meta = JSON.parse(fs.readFileSync(path.join(dir, "installer.json"), "utf8")) as { zipFile: string; dataOffset: number; size: number; fileName: string };
+        assert.strictEqual(meta.fileName, rpm.installerFileName);
+        const file = path.join(dir, meta.zipFile);
         const bytes = fs.readFileSync(file);
-        bytes[bytes.length - 1] ^= 0xff;
+        bytes[meta.dataOffset + meta.size - 1] ^= 0xff;
         fs.writeFileSync(file, bytes);
         fs.rmSync(path.join(ROOT, rpm.zipPath as string)); // so the artifact is rebuilt from the cache
         const before = apiB.downloads();
@@ -199,7 +203,7 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
         await stackA.up({ mappingFile });
         assert.strictEqual(modeOf(root), 0o700);
         const built = (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /^(installers|zips)\b/.test(f));
-        assert.ok(built.some((f) => f.endsWith(".zip")) && built.some((f) => f.endsWith(".rpm")) && built.some((f) => f.endsWith("installer.json")));
+        assert.ok(built.some((f) => f.startsWith("zips") && f.endsWith(".zip")) && built.some((f) => f.endsWith("installer.zip")) && built.some((f) => f.endsWith("installer.json")));
         for (const f of built) {
             const p = path.join(root, f);
             assert.strictEqual(modeOf(p), fs.statSync(p).isDirectory() ? 0o700 : 0o600, `${f} is ${modeOf(p).toString(8)}`);

@@ -123,7 +123,7 @@ describe("install scripts on real package managers (chroot)", function () {
                 const zip = path.join(work, `${c.manager}-${c.osRelease}-${installerKey}.zip`);
                 await writeDeterministicZip([
                     ...Object.entries(renderScripts(c.family, "UptycsAgent", name)).map(([n, content]) => ({ name: n, content, mode: 0o755 })),
-                    { name, file: installer, mode: 0o644 },
+                    { name, stream: fs.createReadStream(installer), mode: 0o644 },
                 ], zip);
                 const dir = path.join(root, "var", "lib", "amazon", "ssm", "packages", installerKey);
                 fs.rmSync(dir, { recursive: true, force: true });

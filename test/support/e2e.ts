@@ -9,6 +9,11 @@ import { Props, ProviderHost } from "./providerHost";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
+/** Keys read as the package's provider settings, `uptycs:<key>`, as a user sets them. */
+const PROVIDER_SETTINGS = ["apiKey", "apiKeyFile", "requestTimeout", "requestRetries", "requestBackoff"];
+/** The full config key a test's short key stands for: a provider setting, or this project's. */
+const configKey = (k: string): string => (k.includes(":") ? k : PROVIDER_SETTINGS.includes(k) ? `uptycs:${k}` : `uptycs-distributor:${k}`);
+
 /** A stack: its config, its artifact state, and what each run did. */
 export class TestStack {
     readonly state = new Map<string, { id: string; outs: Props }>();
@@ -17,6 +22,8 @@ export class TestStack {
     lastArtifactSeconds = 0;
     /** Peak RSS of the last run's provider host, bytes. */
     lastHostPeakRss?: number;
+    /** CPU seconds (user + system) of the last run's provider host. */
+    lastHostCpuSeconds?: number;
     lastChanged: string[] = [];
 
     constructor(readonly api: FakeUptycsApi, readonly buildDir: string, readonly keyFile: string) {}
@@ -65,10 +72,15 @@ export class TestStack {
         return fs.existsSync(root) ? (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()) : [];
     }
 
-    /** Runs `pulumi up` with `config` (plus the key file and build folder) and returns the run. */
-    async up(config: Record<string, string> = {}, secretKeys: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
-        const credentials: Record<string, string> = "apiKey" in config ? {} : { apiKeyFile: this.keyFile };
-        const full = { ...credentials, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config };
+    /**
+     * Runs `pulumi up` (or, with `preview`, `pulumi preview`: check and diff only) with `config`
+     * (plus the key file and build folder; short keys are provider settings or this project's)
+     * and returns the run.
+     */
+    async up(config: Record<string, string> = {}, secretKeys: string[] = [], env: NodeJS.ProcessEnv = {}, preview = false): Promise<ProgramRun> {
+        const credentials: Record<string, string> = "apiKey" in config || "uptycs:apiKey" in config ? {} : { apiKeyFile: this.keyFile };
+        const full = Object.fromEntries(Object.entries({ ...credentials, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config })
+            .map(([k, v]) => [configKey(k), v]));
         const host = await ProviderHost.start(ROOT, env);
         this.host = host;
         this.lastChanged = [];
@@ -77,18 +89,21 @@ export class TestStack {
         let firstStart = 0n;
         let lastEnd = 0n;
         try {
-            await host.configure(Object.fromEntries(Object.entries(full).map(([k, v]) => [`uptycs-distributor:${k}`, v])));
+            await host.configure(full);
             return await runProgram({
                 config: full,
-                secretKeys,
+                secretKeys: secretKeys.map(configKey),
+                preview,
                 artifacts: async (args) => {
                     const urn = `urn:pulumi:test::uptycs-distributor::${args.type}::${args.name}`;
                     firstStart = firstStart || process.hrtime.bigint();
-                    const op = host.up(urn, args.inputs as Props, this.state.get(args.name));
+                    const op = preview ? host.preview(urn, args.inputs as Props, this.state.get(args.name)) : host.up(urn, args.inputs as Props, this.state.get(args.name));
                     inFlight.push(op);
                     const r = await op;
                     lastEnd = process.hrtime.bigint();
-                    this.state.set(args.name, { id: r.id, outs: r.outs });
+                    if (!preview) {
+                        this.state.set(args.name, { id: r.id, outs: r.outs });
+                    }
                     if (r.changed) {
                         this.lastChanged.push(args.name);
                     }
@@ -99,6 +114,7 @@ export class TestStack {
             await Promise.allSettled(inFlight);
             this.lastArtifactSeconds = Number(lastEnd - firstStart) / 1e9;
             this.lastHostPeakRss = host.peakRssBytes();
+            this.lastHostCpuSeconds = host.cpuSeconds();
             await host.stop();
             this.hostLog += host.stderr;
         }

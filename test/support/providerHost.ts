@@ -157,11 +157,40 @@ export class ProviderHost {
         return { id: old.id, outs: await this.update(old.id, urn, old.outs, checked.inputs), changed: true };
     }
 
+    /**
+     * What the engine does for one dynamic resource in `pulumi preview`: check, and diff against
+     * the old state; nothing is created or updated. Returns what preview shows: the old state
+     * when unchanged, else the checked inputs.
+     */
+    async preview(urn: string, inputs: Props, old?: { id: string; outs: Props }): Promise<{ id: string; outs: Props; changed: boolean }> {
+        const checked = await this.check(urn, old?.outs ?? {}, withoutSecretMarkers(inputs) as Props);
+        if (checked.failures.length > 0) {
+            throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+        }
+        if (old === undefined) {
+            return { id: "", outs: checked.inputs, changed: true };
+        }
+        const { changes } = await this.diff(old.id, urn, old.outs, checked.inputs);
+        return changes ? { id: old.id, outs: checked.inputs, changed: true } : { ...old, changed: false };
+    }
+
     /** The host's peak resident set size so far in bytes (Linux VmHWM), or undefined elsewhere. */
     peakRssBytes(): number | undefined {
         try {
             const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${this.child.pid}/status`, "utf8"));
             return m ? Number(m[1]) * 1024 : undefined;
+        } catch {
+            return undefined;
+        }
+    }
+
+    /** CPU seconds (user + system) the host has used so far (Linux /proc), or undefined elsewhere. */
+    cpuSeconds(): number | undefined {
+        try {
+            const stat = fs.readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+            // Fields after the command name: state is field 3, utime 14, stime 15 (clock ticks, 100 a second).
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            return (Number(fields[11]) + Number(fields[12])) / 100;
         } catch {
             return undefined;
         }
