@@ -138,15 +138,21 @@ export class ProviderHost {
         await this.call(this.client.delete, req);
     }
 
+    /** Check as the engine sends it (secrets unwrapped); a failure throws, naming each property. */
+    private async checked(urn: string, inputs: Props, old?: { outs: Props }): Promise<{ inputs: Props }> {
+        const checked = await this.check(urn, old?.outs ?? {}, withoutSecretMarkers(inputs) as Props);
+        if (checked.failures.length > 0) {
+            throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+        }
+        return checked;
+    }
+
     /**
      * What the engine does for one dynamic resource in `pulumi up`: check, then create (no old
      * state) or diff and, when it changed, update. Returns the new state and whether it changed.
      */
     async up(urn: string, inputs: Props, old?: { id: string; outs: Props }): Promise<{ id: string; outs: Props; changed: boolean }> {
-        const checked = await this.check(urn, old?.outs ?? {}, withoutSecretMarkers(inputs) as Props);
-        if (checked.failures.length > 0) {
-            throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
-        }
+        const checked = await this.checked(urn, inputs, old);
         if (old === undefined) {
             return { ...(await this.create(urn, checked.inputs)), changed: true };
         }
@@ -163,10 +169,7 @@ export class ProviderHost {
      * when unchanged, else the checked inputs.
      */
     async preview(urn: string, inputs: Props, old?: { id: string; outs: Props }): Promise<{ id: string; outs: Props; changed: boolean }> {
-        const checked = await this.check(urn, old?.outs ?? {}, withoutSecretMarkers(inputs) as Props);
-        if (checked.failures.length > 0) {
-            throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
-        }
+        const checked = await this.checked(urn, inputs, old);
         if (old === undefined) {
             return { id: "", outs: checked.inputs, changed: true };
         }
