@@ -15,8 +15,7 @@
  * use the component's `awsCredentials`, else the stack's `aws:` config.
  */
 export { LEGACY_COMPONENT_NAME, RegionalPackage, S3_PREFIX, targetOf, UptycsDistributorPackage } from "./distributorPackage";
-export { UptycsDistributorPackageArgs } from "./packageArgs";
-export { AwsCredentialsArgs } from "./providers/awsCredentials";
+export { AwsCredentialsArgs, UptycsDistributorPackageArgs } from "./packageArgs";
 export {
     InstallerSource, ProviderSettingName, SETTINGS_NAMESPACE, UptycsAgentArtifact, UptycsAgentArtifactInputs, UptycsAgentArtifactOutputs,
 } from "./providers/uptycsAgentArtifact";

@@ -18,11 +18,22 @@ import {
 } from "./platforms/rollout";
 import { isAgentVersion, LATEST } from "./platforms/version";
 import {
-    awsCliBaseEnvironment, AwsCredentialsArgs, AwsCredentialSettings, awsSettingsFromArgs, awsSettingsFromConfig,
+    awsCliBaseEnvironment, AwsCredentialFields, AwsCredentialSettings, awsSettingsFromArgs, awsSettingsFromConfig,
 } from "./providers/awsCredentials";
 import { parseApiKey } from "./providers/uptycsApi";
 import type { InstallerSource } from "./providers/uptycsAgentArtifact";
 import DEFAULT_MAPPING = require("./platforms/uptycs-agent-mapping.json");
+
+/**
+ * The credentials of the explicit aws provider a component is given, with the provider's field
+ * names; the secrets may be outputs (`config.requireSecret`, another resource), as the provider takes them.
+ */
+export type AwsCredentialsArgs = Omit<AwsCredentialFields, "secretKey" | "token"> & {
+    /** Sensitive: pass a Pulumi secret. */
+    readonly secretKey?: pulumi.Input<string>;
+    /** Sensitive: pass a Pulumi secret. */
+    readonly token?: pulumi.Input<string>;
+};
 
 /** Arguments of {@link UptycsDistributorPackage}. Each replaces a flag of Uptycs' `create_package.py`. */
 export interface UptycsDistributorPackageArgs {
@@ -74,7 +85,7 @@ export interface UptycsDistributorPackageArgs {
      * and the per-region providers of `regions` use them. Default: the stack's `aws:` config,
      * which must then reach the provider's account (checked before any version is read or deleted).
      */
-    readonly awsCredentials?: AwsCredentialsArgs & { readonly secretKey?: pulumi.Input<string>; readonly token?: pulumi.Input<string> };
+    readonly awsCredentials?: AwsCredentialsArgs;
 }
 
 /** The arguments resolved: defaults filled, files read, values validated. */
@@ -104,8 +115,9 @@ export interface ResolvedPackageArgs {
     /** The Uptycs API key file's JSON, as a secret, when given as an argument. */
     readonly apiKey?: pulumi.Output<string>;
     /**
-     * The AWS credential settings of the program's own calls, as a secret: from `awsCredentials`,
-     * else the stack's `aws:` config. `explicit` says which.
+     * The AWS credential settings of the program's own calls: from `awsCredentials` (`explicit`,
+     * a secret, handed to the package-version resources), else the stack's `aws:` config (read by
+     * those resources in `configure`; used here only for the AWS CLI).
      */
     readonly aws: { readonly settings: pulumi.Output<AwsCredentialSettings>; readonly explicit: boolean };
     /** Provider arguments but the region, for each region's explicit provider: from `awsCredentials`, else the stack's `aws:` config. */
@@ -173,7 +185,7 @@ function check<T>(argument: string, value: unknown, parse: (v: unknown) => T): T
 const isPlain = <T>(v: pulumi.Input<T> | undefined): v is T => v !== undefined && !pulumi.Output.isInstance(v) && !(v instanceof Promise);
 
 /** `aws.Provider` arguments with these credentials (the provider's own field names). */
-function providerArgsOf(c: NonNullable<UptycsDistributorPackageArgs["awsCredentials"]>): aws.ProviderArgs {
+function providerArgsOf(c: AwsCredentialsArgs): aws.ProviderArgs {
     const secret = (v: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined => (v === undefined ? undefined : pulumi.secret(v));
     return Object.freeze({
         profile: c.profile, sharedCredentialsFiles: c.sharedCredentialsFiles ? [...c.sharedCredentialsFiles] : undefined,
@@ -188,7 +200,7 @@ function providerArgsOf(c: NonNullable<UptycsDistributorPackageArgs["awsCredenti
  * standing in when they are outputs; the output holds their values.
  * @throws ArgumentError naming the field (`awsCredentials.<field>`).
  */
-function credentialsOf(c: NonNullable<UptycsDistributorPackageArgs["awsCredentials"]>): pulumi.Output<AwsCredentialSettings> {
+function credentialsOf(c: AwsCredentialsArgs): pulumi.Output<AwsCredentialSettings> {
     const standIn = (v: pulumi.Input<string> | undefined): string | undefined => (v === undefined || isPlain(v) ? v : "secret");
     let checked: AwsCredentialSettings;
     try {

@@ -190,10 +190,10 @@ export function awsSettingsFromConfig(get: (key: string) => string | undefined):
 }
 
 /**
- * The AWS credentials of an explicit `aws.Provider`, as a component argument: the provider's own
- * fields (`aws.ProviderArgs`) that say whose credentials its calls use.
+ * The AWS credentials of an explicit `aws.Provider`, values resolved: the provider's own fields
+ * (`aws.ProviderArgs`) that say whose credentials its calls use.
  */
-export interface AwsCredentialsArgs {
+export interface AwsCredentialFields {
     readonly profile?: string;
     readonly sharedCredentialsFiles?: readonly string[];
     readonly sharedConfigFiles?: readonly string[];
@@ -221,7 +221,7 @@ export interface AwsCredentialsArgs {
  * @param argument how messages name the argument, e.g. `awsCredentials`.
  * @throws Error starting with `<argument>.<field>` when a value is bad.
  */
-export function awsSettingsFromArgs(args: AwsCredentialsArgs, argument: string): AwsCredentialSettings {
+export function awsSettingsFromArgs(args: AwsCredentialFields, argument: string): AwsCredentialSettings {
     const fields = args as Readonly<Record<AwsCredentialField, unknown>>;
     return awsSettingsFrom((field) => {
         const v = fields[field];

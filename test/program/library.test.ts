@@ -69,6 +69,7 @@ describe("the component as a library, installed from npm pack's tarball", functi
         aws = await FakeAws.start();
         aws.addUser("AKIADEFAULT", OTHER_ACCOUNT);
         aws.addUser("AKIAPROD", TEST_ACCOUNT);
+        aws.addUser("AKIASTATIC", TEST_ACCOUNT);
         api = await FakeUptycsApi.start();
     });
     beforeEach(() => {
@@ -130,6 +131,18 @@ describe("the component as a library, installed from npm pack's tarball", functi
         assert.ok(named.secretInputs.includes("credentials"), "the credentials travel as a secret");
         assert.strictEqual(named.state.credentials, undefined, "and are no output");
         assert.strictEqual(named.state.region, "eu-west-1");
+    });
+
+    it("static keys whose secret is an Output (config.requireSecret): every call signed with them; the secret in no plain input or log", async () => {
+        const secret = "static-secret-of-the-provider-4e1f";
+        const { run, host } = await up({ scenario: "explicit-provider", "aws:region": "us-east-1", awsAccessKey: "AKIASTATIC", awsSecretKey: secret, "uptycs:apiKey": key(api) }, ["uptycs:apiKey", "awsSecretKey"]);
+        assert.deepStrictEqual([...new Set(aws.calls.filter((c) => c.service === "ssm").map((c) => `${c.region} ${c.accessKeyId}`))], ["eu-west-1 AKIASTATIC"]);
+        for (const r of run.resources) {
+            assert.ok(!JSON.stringify(Object.entries(r.inputs).filter(([k]) => !r.secretInputs.includes(k))).includes(secret), `${r.name}: the secret key in a plain input`);
+            assert.ok(!JSON.stringify(r.state).includes(secret), `${r.name}: the secret key in its state`);
+        }
+        assert.ok(run.one(NAME_TYPE).secretInputs.includes("credentials"));
+        assert.ok(!host.stderr.includes(secret));
     });
 
     it("no aws:region at all, only the explicit provider: publishes in the provider's region", async () => {

@@ -12,6 +12,9 @@ export function argumentTypes(bucket: pulumi.Output<string>): UptycsDistributorP
         association: { targets: { tagKey: "uptycs", tagValues: ["on"] }, installationType: "In-place update" },
         regions: ["us-east-1", "eu-west-1"],
         organization: { organizationalUnitIds: ["ou-ab12-3xk9q7tw"], callAs: "DELEGATED_ADMIN" },
+        apiKey: pulumi.secret("{}"),
+        // Secrets from config or another resource, as the provider itself takes them.
+        awsCredentials: { accessKey: "AKIAEXAMPLE", secretKey: bucket.apply(() => "secret"), token: pulumi.secret("token") },
     };
     return [
         new UptycsDistributorPackage("ok", ok),
