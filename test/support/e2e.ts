@@ -18,8 +18,6 @@ const configKey = (k: string): string => (k.includes(":") ? k : PROVIDER_SETTING
 export class TestStack {
     readonly state = new Map<string, { id: string; outs: Props }>();
     hostLog = "";
-    /** Seconds from the first artifact operation's start to the last one's end in the last run. */
-    lastArtifactSeconds = 0;
     /** Peak RSS of the last run's provider host, bytes. */
     lastHostPeakRss?: number;
     /** CPU seconds (user + system) of the last run's provider host. */
@@ -86,8 +84,6 @@ export class TestStack {
         this.lastChanged = [];
         // Like the engine, a failed run still lets the operations in flight finish.
         const inFlight: Promise<unknown>[] = [];
-        let firstStart = 0n;
-        let lastEnd = 0n;
         try {
             await host.configure(full);
             return await runProgram({
@@ -96,11 +92,9 @@ export class TestStack {
                 preview,
                 artifacts: async (args) => {
                     const urn = `urn:pulumi:test::uptycs-distributor::${args.type}::${args.name}`;
-                    firstStart = firstStart || process.hrtime.bigint();
                     const op = preview ? host.preview(urn, args.inputs as Props, this.state.get(args.name)) : host.up(urn, args.inputs as Props, this.state.get(args.name));
                     inFlight.push(op);
                     const r = await op;
-                    lastEnd = process.hrtime.bigint();
                     if (!preview) {
                         this.state.set(args.name, { id: r.id, outs: r.outs });
                     }
@@ -112,7 +106,6 @@ export class TestStack {
             });
         } finally {
             await Promise.allSettled(inFlight);
-            this.lastArtifactSeconds = Number(lastEnd - firstStart) / 1e9;
             this.lastHostPeakRss = host.peakRssBytes();
             this.lastHostCpuSeconds = host.cpuSeconds();
             await host.stop();
