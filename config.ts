@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { isArgumentError, resolvePackageArgs, UptycsDistributorPackageArgs } from "./packageArgs";
+import { isArgumentError, KnownPackageArgs, resolvePackageArgs, UptycsDistributorPackageArgs } from "./packageArgs";
 import { parseApiKey } from "./providers/uptycsApi";
 import { providerSetting, requestPolicyFromConfig, SETTINGS_NAMESPACE } from "./providers/uptycsAgentArtifact";
 
@@ -86,12 +86,12 @@ export function loadConfig(): UptycsDistributorPackageArgs {
             throw new pulumi.RunError(`config ${PROJECT}:${key} must be ${expected}, got '${get(key)}'`);
         }
     };
-    const args: UptycsDistributorPackageArgs = {
+    const args: KnownPackageArgs = {
         agentVersion: get("agentVersion"),
         sensorOnly: typed("sensorOnly", (k) => config.getBoolean(k), "true or false"),
         packageName: get("packageName"),
         bucketName: get("bucketName"),
-        installerSource: get("installerSource") as UptycsDistributorPackageArgs["installerSource"],
+        installerSource: get("installerSource") as KnownPackageArgs["installerSource"],
         installerDir: get("installerDir"),
         mappingFile: get("mappingFile"),
         buildDir: get("buildDir"),

@@ -15,7 +15,9 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { isArgumentError, ResolvedPackageArgs, resolvePackageArgs, UptycsDistributorPackageArgs } from "./packageArgs";
+import {
+    ArgumentError, isArgumentError, isKnown, KnownPackageArgs, ResolvedPackageArgs, resolvePackageArgs, SHAPING_ARGUMENTS, UptycsDistributorPackageArgs,
+} from "./packageArgs";
 import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
 import { MAX_SHARE_ACCOUNTS } from "./platforms/distributor";
 import { buildManifest, DistributorManifest, manifestJson, PackageZip } from "./platforms/manifest";
@@ -25,6 +27,15 @@ import { configurePackageParameters, parseShareAccounts, sendCommandInput, ssmTa
 import { awsCliEnvironmentFor } from "./providers/awsCredentials";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
 import { DistributorVersionPruner, PackageVersionName } from "./providers/packageVersions";
+
+/**
+ * The component's type token, `<package>:index:<class>`: the one the component provider host
+ * serves it under to programs in other languages (the package is package.json's `name`).
+ */
+export const COMPONENT_TYPE = "uptycs-distributor:index:UptycsDistributorPackage";
+
+/** Its type token before it was served to other languages: existing stacks keep their component through an alias. */
+export const LEGACY_COMPONENT_TYPE = "uptycs:index:DistributorPackage";
 
 /** The S3 prefix (folder) that holds the zips and the manifest: the document's SourceUrl. */
 export const S3_PREFIX = "uptycs";
@@ -40,6 +51,26 @@ export const LEGACY_COMPONENT_NAME = "uptycs";
 /** `platform/version/arch`, the key of an entry in the manifest and in the `zips` output. */
 export function targetOf(entry: AgentMappingEntry): string {
     return `${entry.name}/${versionKey(entry)}/${entry.arch_type}`;
+}
+
+/** One region the package is published in, as the `regions` output lists it. */
+export interface PublishedRegion {
+    /** The `Package` document's ARN. */
+    readonly documentArn: string;
+    /** Its default version (VersionName). */
+    readonly documentVersion: string;
+    /** The bucket holding the zips and the manifest. */
+    readonly bucketName: string;
+}
+
+/** The component's outputs, as {@link UptycsDistributorPackage} exposes them. */
+interface PackageOutputs {
+    readonly packageName: pulumi.Output<string>;
+    readonly documentVersion: pulumi.Output<string>;
+    readonly agentVersion: pulumi.Output<string>;
+    readonly bucketName: pulumi.Output<string>;
+    readonly zips: pulumi.Output<Record<string, string>>;
+    readonly regions: pulumi.Output<Record<string, PublishedRegion>>;
 }
 
 /** What the package is in one region. */
@@ -103,7 +134,12 @@ function createPrivateBucket(base: string, tags: Record<string, string>, scope: 
     return bucket.bucket;
 }
 
-/** The published package. */
+/**
+ * The Uptycs agent as an AWS Systems Manager Distributor package: one zip per agent mapping entry,
+ * the Distributor manifest, and the `Package` SSM document in each region, optionally installed by
+ * State Manager, Run Command, or across an AWS Organization. Provider settings: `uptycs:apiKey`
+ * (secret) or `uptycs:apiKeyFile`, `uptycs:requestTimeout`, `uptycs:requestRetries`, `uptycs:requestBackoff`.
+ */
 export class UptycsDistributorPackage extends pulumi.ComponentResource {
     /** The Distributor package (SSM document) name. */
     public readonly packageName: pulumi.Output<string>;
@@ -115,30 +151,59 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     public readonly bucketName: pulumi.Output<string>;
     /** `platform/version/arch` → zip file name. */
     public readonly zips: pulumi.Output<Record<string, string>>;
-    /** Region → document ARN, version and bucket. */
-    public readonly regions: pulumi.Output<Record<string, { documentArn: string; documentVersion: string; bucketName: string }>>;
-    public readonly artifacts: readonly UptycsAgentArtifact[];
+    /** Region → the document's ARN, its default version and the bucket, for every region published in. */
+    public readonly regions: pulumi.Output<Record<string, PublishedRegion>>;
 
     /**
+     * Arguments may be outputs: those that shape the package (see `SHAPING_ARGUMENTS`) are
+     * validated, and the resources registered, once their values are known.
      * @throws pulumi.ResourceError naming the argument (`args.<name>`) or stack config key
      *   (`aws:region`, `aws:assumeRoles`, …) whose value is wrong.
      */
     constructor(name: string, args: UptycsDistributorPackageArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
-        super("uptycs:index:DistributorPackage", name, {}, opts);
+        super(COMPONENT_TYPE, name, {}, { ...opts, aliases: [...(opts.aliases ?? []), { type: LEGACY_COMPONENT_TYPE }] });
         // The aws provider the component was given (`provider`, `providers`, or a parent's): its
         // region and account are where everything of the package goes and is looked at.
         const explicitProvider = this.getProvider("aws:index:getRegion") !== undefined;
+        const shaping = Object.fromEntries(SHAPING_ARGUMENTS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
+        let outputs: PackageOutputs;
+        if (isKnown(shaping)) {
+            outputs = this.build(name, args as KnownPackageArgs, explicitProvider);
+        } else {
+            // Outputs of other resources, or inputs a program in another language sent as outputs.
+            const built = pulumi.output(shaping).apply((known) => this.build(name, { ...args, ...known } as KnownPackageArgs, explicitProvider));
+            outputs = {
+                packageName: built.apply((o) => o.packageName), documentVersion: built.apply((o) => o.documentVersion),
+                agentVersion: built.apply((o) => o.agentVersion), bucketName: built.apply((o) => o.bucketName),
+                zips: built.apply((o) => o.zips), regions: built.apply((o) => o.regions),
+            };
+        }
+        this.packageName = outputs.packageName;
+        this.documentVersion = outputs.documentVersion;
+        this.agentVersion = outputs.agentVersion;
+        this.bucketName = outputs.bucketName;
+        this.zips = outputs.zips;
+        this.regions = outputs.regions;
+        this.registerOutputs({ ...outputs });
+    }
+
+    /** A bad argument as this component's error, named as the user wrote it. */
+    private argumentError(e: ArgumentError): pulumi.ResourceError {
+        return new pulumi.ResourceError(`${e.argument.includes(":") ? `config ${e.argument}` : `args.${e.argument}`} ${e.message}`, this);
+    }
+
+    /** Everything of the package, from arguments whose shaping values are known. */
+    private build(name: string, args: KnownPackageArgs, explicitProvider: boolean): PackageOutputs {
         let cfg: ResolvedPackageArgs;
         try {
-            cfg = resolvePackageArgs(args, { explicitProvider });
+            cfg = resolvePackageArgs(args, { explicitProvider, errorOf: (e) => this.argumentError(e) });
         } catch (e) {
-            const what = isArgumentError(e) ? (e.argument.includes(":") ? `config ${e.argument} ` : `args.${e.argument} `) : "";
-            throw new pulumi.ResourceError(`${what}${(e as Error).message}`, this);
+            throw isArgumentError(e) ? this.argumentError(e) : new pulumi.ResourceError((e as Error).message, this);
         }
         const legacy = name === LEGACY_COMPONENT_NAME;
 
         // Region-independent: built once, however many regions publish them.
-        this.artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(`${name}-${entry.dir}`, {
+        const artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(`${name}-${entry.dir}`, {
             entry,
             agentVersion: cfg.agentVersion,
             sensorOnly: cfg.sensorOnly,
@@ -148,7 +213,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             buildDir: cfg.buildDir,
             apiKey: cfg.apiKey,
         }, { parent: this, aliases: legacy ? [{ name: entry.dir }] : [] }));
-        const zipFacts = pulumi.all(this.artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256, a.zipSize])));
+        const zipFacts = pulumi.all(artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256, a.zipSize])));
         const contentManifest = pulumi.all([zipFacts, cfg.sensorOnly]).apply(([facts, sensorOnly]) => {
             const versions = [...new Set(facts.map(([v]) => v))];
             if (versions.length !== 1) {
@@ -171,7 +236,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         const scopes = cfg.regions === undefined
             ? [this.providerScope(cfg, explicitProvider, accountId)]
             : cfg.regions.map((region) => this.regionScope(name, cfg, region, legacy));
-        const published = scopes.map((scope) => this.publish(name, cfg, scope, contentManifest, shareWith, legacy));
+        const published = scopes.map((scope) => this.publish(name, cfg, scope, artifacts, contentManifest, shareWith, legacy));
         // By region name where names are known (`regions`, or the default provider's aws:region).
         const byRegion = Object.fromEntries((cfg.regions ?? (cfg.region === undefined ? [] : [cfg.region])).map((r, i) => [r, published[i]]));
 
@@ -179,18 +244,15 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             this.rollOutToOrganization(name, cfg, accountId, byRegion);
         }
 
-        this.packageName = pulumi.output(cfg.packageName);
-        this.documentVersion = published[0].documentVersion;
-        this.agentVersion = this.artifacts[0].version;
-        this.bucketName = published[0].bucketName;
-        this.zips = pulumi.all(this.artifacts.map((a) => a.zipFileName)).apply((names) =>
-            Object.fromEntries(names.map((n, i) => [targetOf(cfg.entries[i]), n])));
-        this.regions = pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.documentArn, p.documentVersion, p.bucketName]))).apply((rows) =>
-            Object.fromEntries(rows.map(([region, documentArn, documentVersion, bucketName]) => [region, { documentArn, documentVersion, bucketName }])));
-        this.registerOutputs({
-            packageName: this.packageName, documentVersion: this.documentVersion, agentVersion: this.agentVersion,
-            bucketName: this.bucketName, zips: this.zips, regions: this.regions,
-        });
+        return {
+            packageName: pulumi.output(cfg.packageName),
+            documentVersion: published[0].documentVersion,
+            agentVersion: artifacts[0].version,
+            bucketName: published[0].bucketName,
+            zips: pulumi.all(artifacts.map((a) => a.zipFileName)).apply((names) => Object.fromEntries(names.map((n, i) => [targetOf(cfg.entries[i]), n]))),
+            regions: pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.documentArn, p.documentVersion, p.bucketName]))).apply((rows) =>
+                Object.fromEntries(rows.map(([region, documentArn, documentVersion, bucketName]) => [region, { documentArn, documentVersion, bucketName }]))),
+        };
     }
 
     /**
@@ -255,7 +317,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     }
 
     /** Everything of the package in one region: bucket, objects, manifest, document, upkeep, install. */
-    private publish(name: string, cfg: ResolvedPackageArgs, scope: RegionScope, contentManifest: pulumi.Output<DistributorManifest>,
+    private publish(name: string, cfg: ResolvedPackageArgs, scope: RegionScope, artifacts: readonly UptycsAgentArtifact[], contentManifest: pulumi.Output<DistributorManifest>,
         shareWith: pulumi.Output<string[]>, legacy: boolean): RegionalPackage {
         const region = scope.region;
         const regionCount = cfg.regions?.length ?? 1;
@@ -269,7 +331,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             })
             : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, scope);
 
-        const zipObjects = this.artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(scope.name(`${name}-${cfg.entries[i].dir}-zip`), {
+        const zipObjects = artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(scope.name(`${name}-${cfg.entries[i].dir}-zip`), {
             bucket: bucketName,
             key: pulumi.interpolate`${S3_PREFIX}/${artifact.zipFileName}`,
             // Built only once the zip exists: the engine hashes a FileAsset when it is registered.

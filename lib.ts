@@ -1,7 +1,10 @@
 /**
  * The library entry of the package (`main` in package.json, built to `dist/` by `npm run build`,
  * which `prepare` runs on install): the Uptycs agent as an AWS Systems Manager Distributor package,
- * as a Pulumi component for any TypeScript/JavaScript program.
+ * as a Pulumi component for any TypeScript/JavaScript program. It is also the plugin entry of the
+ * source-based plugin package (PulumiPlugin.yaml): the language host loads it and serves the
+ * component classes it exports to Python, Go, C#, Java and YAML programs, so exporting another
+ * `ComponentResource` class here publishes it to them.
  *
  * ```ts
  * import { UptycsDistributorPackage } from "uptycs-distributor";
@@ -14,11 +17,17 @@
  * (`provider` / `providers`), else the default provider (`aws:region`); the program's own AWS calls
  * use the component's `awsCredentials`, else the stack's `aws:` config.
  */
-export { LEGACY_COMPONENT_NAME, RegionalPackage, S3_PREFIX, targetOf, UptycsDistributorPackage } from "./distributorPackage";
-export { AwsCredentialsArgs, UptycsDistributorPackageArgs } from "./packageArgs";
+export {
+    COMPONENT_TYPE, LEGACY_COMPONENT_NAME, LEGACY_COMPONENT_TYPE, PublishedRegion, RegionalPackage, S3_PREFIX, targetOf, UptycsDistributorPackage,
+} from "./distributorPackage";
+export {
+    Association, AssociationArgs, AwsAssumeRole, AwsCredentials, AwsCredentialsArgs, InstallOnPublish, InstallOnPublishArgs, InstanceTarget, Organization,
+    OrganizationArgs, UptycsDistributorPackageArgs,
+} from "./packageArgs";
 export {
     InstallerSource, ProviderSettingName, SETTINGS_NAMESPACE, UptycsAgentArtifact, UptycsAgentArtifactInputs, UptycsAgentArtifactOutputs,
 } from "./providers/uptycsAgentArtifact";
-export { AgentMappingEntry, parseAgentMapping, validateAgentMapping, versionKey } from "./platforms/mapping";
-export { AssociationArgs, InstallationType, InstallOnPublishArgs, InstanceTargets } from "./platforms/rollout";
-export { OrganizationArgs } from "./platforms/organization";
+export { AgentMappingEntry, parseAgentMapping, UptPackage, validateAgentMapping, versionKey } from "./platforms/mapping";
+export { InstallationType, InstanceTargets } from "./platforms/rollout";
+export { CallAs, RegionConcurrencyType } from "./platforms/organization";
+export { Arch } from "./platforms/distributor";

@@ -10,68 +10,173 @@ import * as pulumi from "@pulumi/pulumi";
 import { MAX_PACKAGE_VERSIONS, packageNameProblem } from "./platforms/distributor";
 import { AgentMappingEntry, parseAgentMapping, validateAgentMapping } from "./platforms/mapping";
 import {
-    bucketNameFor, OrganizationArgs, OrganizationSettings, parseOrganization, parseRegions, REGION_PATTERN,
+    bucketNameFor, CallAs, OrganizationSettings, parseOrganization, parseRegions, REGION_PATTERN, RegionConcurrencyType,
 } from "./platforms/organization";
 import {
-    AssociationArgs, AssociationSettings, InstallOnPublishArgs, InstallOnPublishSettings, parseAssociation, parseInstallOnPublish,
-    parseShareAccounts, parseTags,
+    AssociationSettings, InstallationType, InstallOnPublishSettings, parseAssociation, parseInstallOnPublish, parseShareAccounts, parseTags,
 } from "./platforms/rollout";
 import { isAgentVersion, LATEST } from "./platforms/version";
 import {
-    awsCliBaseEnvironment, AwsCredentialFields, AwsCredentialSettings, awsSettingsFromArgs, awsSettingsFromConfig,
+    awsCliBaseEnvironment, AwsCredentialSettings, awsSettingsFromArgs, awsSettingsFromConfig,
 } from "./providers/awsCredentials";
 import { parseApiKey } from "./providers/uptycsApi";
-import type { InstallerSource } from "./providers/uptycsAgentArtifact";
+import { InstallerSource } from "./providers/uptycsAgentArtifact";
 import DEFAULT_MAPPING = require("./platforms/uptycs-agent-mapping.json");
+
+/** A role the AWS calls assume, with the aws provider's field names (`aws.Provider` `assumeRoles`). */
+export interface AwsAssumeRole {
+    /** The role's ARN. */
+    readonly roleArn: string;
+    /** Session name. */
+    readonly sessionName?: string;
+    /** External id the role's trust policy requires. */
+    readonly externalId?: string;
+    /** Session duration, e.g. `1h` or `45m`. */
+    readonly duration?: string;
+    /** An IAM policy (JSON) narrowing the session. */
+    readonly policy?: string;
+    /** ARNs of managed policies narrowing the session. */
+    readonly policyArns?: string[];
+    /** Source identity of the session. */
+    readonly sourceIdentity?: string;
+    /** Session tags. */
+    readonly tags?: Record<string, string>;
+    /** Keys of the session tags passed on to roles assumed next. */
+    readonly transitiveTagKeys?: string[];
+}
 
 /**
  * The credentials of the explicit aws provider a component is given, with the provider's field
  * names; the secrets may be outputs (`config.requireSecret`, another resource), as the provider takes them.
  */
-export type AwsCredentialsArgs = Omit<AwsCredentialFields, "secretKey" | "token"> & {
-    /** Sensitive: pass a Pulumi secret. */
+export interface AwsCredentials {
+    /** A profile of the shared credentials/config files. */
+    readonly profile?: string;
+    /** Shared credentials files (default `~/.aws/credentials`). */
+    readonly sharedCredentialsFiles?: string[];
+    /** Shared config files (default `~/.aws/config`). */
+    readonly sharedConfigFiles?: string[];
+    /** Access key id (with `secretKey`). */
+    readonly accessKey?: string;
+    /** Secret access key. Sensitive: pass a Pulumi secret. */
     readonly secretKey?: pulumi.Input<string>;
-    /** Sensitive: pass a Pulumi secret. */
+    /** Session token. Sensitive: pass a Pulumi secret. */
     readonly token?: pulumi.Input<string>;
-};
+    /** Roles assumed in order. */
+    readonly assumeRoles?: AwsAssumeRole[];
+}
 
-/** Arguments of {@link UptycsDistributorPackage}. Each replaces a flag of Uptycs' `create_package.py`. */
+/**
+ * Which managed instances a State Manager association or Run Command targets: every instance of
+ * the account and region (`all`, SSM target `InstanceIds=*`), or those carrying a tag. TypeScript
+ * programs may also write `"all"`.
+ */
+export interface InstanceTarget {
+    /** Every managed instance of the account and region; set alone. */
+    readonly all?: boolean;
+    /** The tag key of the targeted instances, e.g. `Environment` (with `tagValues`). */
+    readonly tagKey?: string;
+    /** Tag values, any of which matches (with `tagKey`). */
+    readonly tagValues?: string[];
+}
+
+/** A State Manager association (`AWS-ConfigureAWSPackage`) that keeps the package installed in the publishing account. */
+export interface Association {
+    /** The instances it installs on. */
+    readonly targets: pulumi.Input<InstanceTarget> | "all";
+    /** `cron(...)` or `rate(...)`. Default `rate(1 day)`. */
+    readonly scheduleExpression?: string;
+    /** How a new version replaces the installed one. Default `Uninstall and reinstall`. */
+    readonly installationType?: InstallationType;
+    /** Instances at once, e.g. `10%` or `5`. Default `10%`. */
+    readonly maxConcurrency?: string;
+    /** Failures before it stops, e.g. `5%` or `1`. Default `5%`. */
+    readonly maxErrors?: string;
+    /** `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` or `UNSPECIFIED`. Default `HIGH`. */
+    readonly complianceSeverity?: string;
+}
+
+/** A one-time Run Command install (`AWS-ConfigureAWSPackage` through `aws ssm send-command`) after each publish. */
+export interface InstallOnPublish {
+    /** The instances it installs on. */
+    readonly targets: pulumi.Input<InstanceTarget> | "all";
+    /** How the new version replaces the installed one. Default `Uninstall and reinstall`. */
+    readonly installationType?: InstallationType;
+}
+
+/** Share the package with, and install it in, every account of some organizational units (a service-managed StackSet). */
+export interface Organization {
+    /** OUs (`ou-...`, or the root `r-...`) whose accounts, all descendants, get the package. */
+    readonly organizationalUnitIds: string[];
+    /** Regions of the association, among those published. Default: every region published. */
+    readonly regions?: string[];
+    /** How a new version replaces the installed one. Default `Uninstall and reinstall`. */
+    readonly installationType?: InstallationType;
+    /** The instances of each account it installs on. Default every managed instance. */
+    readonly targets?: pulumi.Input<InstanceTarget> | "all";
+    /** `cron(...)` or `rate(...)`. Default `rate(1 day)`. */
+    readonly scheduleExpression?: string;
+    /** Who creates the StackSet. Default `SELF` (the management account). */
+    readonly callAs?: CallAs;
+    /** Accounts deployed at once per region, percent (1–100). Default 25. */
+    readonly maxConcurrentPercentage?: number;
+    /** Accounts per region that may fail before the operation stops, percent (0–100). Default 10. */
+    readonly failureTolerancePercentage?: number;
+    /** How the operation proceeds across regions. Default `SEQUENTIAL`. */
+    readonly regionConcurrencyType?: RegionConcurrencyType;
+}
+
+// The names these types had before the schema (a Python SDK names input types `<Name>Args`).
+/** @deprecated Use {@link AwsCredentials}. */
+export type AwsCredentialsArgs = AwsCredentials;
+/** @deprecated Use {@link Association}. */
+export type AssociationArgs = Association;
+/** @deprecated Use {@link InstallOnPublish}. */
+export type InstallOnPublishArgs = InstallOnPublish;
+/** @deprecated Use {@link Organization}. */
+export type OrganizationArgs = Organization;
+
+/**
+ * Arguments of {@link UptycsDistributorPackage}. Each replaces a flag of Uptycs' `create_package.py`.
+ * Every one may be an output: those that shape the package (mapping, regions, names, folders, …)
+ * are validated, and its resources registered, once their values are known.
+ */
 export interface UptycsDistributorPackageArgs {
     /** `latest` (default: the highest version the tenant offers, resolved at preview) or a pinned version such as `5.14.2.21` (old `-v`). */
     readonly agentVersion?: pulumi.Input<string>;
     /** The sensor-only (osquery) build instead of Uptycs Protect (old `-o`). Default false. */
     readonly sensorOnly?: pulumi.Input<boolean>;
     /** Distributor package (SSM document) name (old `-p`). Default `UptycsAgent`. */
-    readonly packageName?: string;
+    readonly packageName?: pulumi.Input<string>;
     /**
      * An existing bucket to publish into (old `-b`); with several regions it holds `{region}`,
      * e.g. `acme-distributor-{region}`. Default: a private bucket per region is created.
      */
     readonly bucketName?: pulumi.Input<string>;
     /** Agent mapping entries (the format of `uptycs-agent-mapping.json`). Default: every platform Uptycs serves. */
-    readonly mapping?: readonly AgentMappingEntry[];
-    /** Or a mapping file to read (`{linux: [...], windows: [...]}`). */
-    readonly mappingFile?: string;
+    readonly mapping?: pulumi.Input<pulumi.Input<AgentMappingEntry>[]>;
+    /** Or a mapping file to read (`{linux: [...], windows: [...]}`), relative to the program. */
+    readonly mappingFile?: pulumi.Input<string>;
     /** `api` (default) downloads the installers; `local` takes `<installerDir>/<dir>/<installer>` (old `-d`). */
-    readonly installerSource?: InstallerSource;
-    /** Folder of the installers for `local`. Default `installers`. */
-    readonly installerDir?: string;
-    /** Local build folder (a cache shared by all stacks of the checkout; holds secrets), relative to the project. Default `build`. */
-    readonly buildDir?: string;
+    readonly installerSource?: pulumi.Input<InstallerSource>;
+    /** Folder of the installers for `local`, relative to the program. Default `installers`. */
+    readonly installerDir?: pulumi.Input<string>;
+    /** Local build folder (a cache shared by all stacks of the checkout; holds secrets), relative to the program. Default `build`. */
+    readonly buildDir?: pulumi.Input<string>;
     /** Tags of every taggable resource, at most 10. */
-    readonly tags?: Readonly<Record<string, string>>;
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** 12-digit account ids the package is shared with, up to 1000. */
-    readonly shareWithAccounts?: pulumi.Input<readonly pulumi.Input<string>[]>;
+    readonly shareWithAccounts?: pulumi.Input<pulumi.Input<string>[]>;
     /** A State Manager association that keeps the package installed in the publishing account. */
-    readonly association?: AssociationArgs;
+    readonly association?: pulumi.Input<Association>;
     /** A one-time Run Command install (`aws ssm send-command`) after each publish. */
-    readonly installOnPublish?: InstallOnPublishArgs;
+    readonly installOnPublish?: pulumi.Input<InstallOnPublish>;
     /** Package versions kept (1–24); older ones are deleted after each publish. Default 20. */
-    readonly keepVersions?: number;
-    /** Regions to publish in. Default: the stack's `aws:region` alone, under single-region resource names. */
-    readonly regions?: readonly string[];
+    readonly keepVersions?: pulumi.Input<number>;
+    /** Regions to publish in. Default: the region of the component's aws provider alone, under single-region resource names. */
+    readonly regions?: pulumi.Input<pulumi.Input<string>[]>;
     /** Share with and install in every account of some organizational units. */
-    readonly organization?: OrganizationArgs;
+    readonly organization?: pulumi.Input<Organization>;
     /**
      * The Uptycs API key file's JSON (customerId, key, secret, domain, domainSuffix) for this
      * package's tenant; pass it as a Pulumi secret. Default: the stack's `uptycs:apiKey` or
@@ -85,7 +190,30 @@ export interface UptycsDistributorPackageArgs {
      * and the per-region providers of `regions` use them. Default: the stack's `aws:` config,
      * which must then reach the provider's account (checked before any version is read or deleted).
      */
-    readonly awsCredentials?: AwsCredentialsArgs;
+    readonly awsCredentials?: pulumi.Input<AwsCredentials>;
+}
+
+/** The arguments whose values shape the package's resources: they must be known to register them. */
+export const SHAPING_ARGUMENTS = [
+    "packageName", "mapping", "mappingFile", "installerSource", "installerDir", "buildDir", "tags",
+    "association", "installOnPublish", "keepVersions", "regions", "organization",
+] as const;
+type ShapingArgument = (typeof SHAPING_ARGUMENTS)[number];
+
+/** {@link UptycsDistributorPackageArgs} with the shaping arguments' values known. */
+export type KnownPackageArgs = Omit<UptycsDistributorPackageArgs, ShapingArgument> & {
+    readonly [K in ShapingArgument]?: pulumi.Unwrap<NonNullable<UptycsDistributorPackageArgs[K]>>;
+};
+
+/** True when `value` holds no output or promise at any depth: its value is known now. */
+export function isKnown(value: unknown): boolean {
+    if (pulumi.Output.isInstance(value) || value instanceof Promise) {
+        return false;
+    }
+    if (Array.isArray(value)) {
+        return value.every(isKnown);
+    }
+    return value === null || typeof value !== "object" || Object.values(value).every(isKnown);
 }
 
 /** The arguments resolved: defaults filled, files read, values validated. */
@@ -128,6 +256,8 @@ export interface ResolvedPackageArgs {
 export interface PackageContext {
     /** The component has an explicit aws provider (its own or a parent's): `aws:region` is not needed. */
     readonly explicitProvider: boolean;
+    /** The error a bad value found once an output is known becomes (the component's `ResourceError`). Default: itself. */
+    readonly errorOf?: (e: ArgumentError) => Error;
 }
 
 /** A bad argument: `argument` is its name (also the stack config key), or a full `aws:` key. */
@@ -185,7 +315,7 @@ function check<T>(argument: string, value: unknown, parse: (v: unknown) => T): T
 const isPlain = <T>(v: pulumi.Input<T> | undefined): v is T => v !== undefined && !pulumi.Output.isInstance(v) && !(v instanceof Promise);
 
 /** `aws.Provider` arguments with these credentials (the provider's own field names). */
-function providerArgsOf(c: AwsCredentialsArgs): aws.ProviderArgs {
+function providerArgsOf(c: AwsCredentials): aws.ProviderArgs {
     const secret = (v: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined => (v === undefined ? undefined : pulumi.secret(v));
     return Object.freeze({
         profile: c.profile, sharedCredentialsFiles: c.sharedCredentialsFiles ? [...c.sharedCredentialsFiles] : undefined,
@@ -195,21 +325,44 @@ function providerArgsOf(c: AwsCredentialsArgs): aws.ProviderArgs {
     });
 }
 
-/**
- * The settings of the `awsCredentials` argument, as a secret. Checked here with the secrets
- * standing in when they are outputs; the output holds their values.
- * @throws ArgumentError naming the field (`awsCredentials.<field>`).
- */
-function credentialsOf(c: AwsCredentialsArgs): pulumi.Output<AwsCredentialSettings> {
+/** The settings of `awsCredentials`, its secrets standing in (`secret`) when they are outputs. @throws ArgumentError naming the field. */
+function checkCredentials(c: AwsCredentials): AwsCredentialSettings {
     const standIn = (v: pulumi.Input<string> | undefined): string | undefined => (v === undefined || isPlain(v) ? v : "secret");
-    let checked: AwsCredentialSettings;
     try {
-        checked = awsSettingsFromArgs({ ...c, secretKey: standIn(c.secretKey), token: standIn(c.token) }, "awsCredentials");
+        return awsSettingsFromArgs({ ...c, secretKey: standIn(c.secretKey), token: standIn(c.token) }, "awsCredentials");
     } catch (e) {
         const m = /^(awsCredentials\.\S+?)(?: and \S+)? (.*)$/s.exec((e as Error).message);
         throw argumentError(m?.[1] ?? "awsCredentials", m === null ? (e as Error).message : (e as Error).message.slice(m[1].length + 1));
     }
-    return pulumi.secret(pulumi.all([c.secretKey, c.token]).apply(([secretKey, token]) => ({ ...checked, secretKey, token })));
+}
+
+/**
+ * The `awsCredentials` argument: its settings as a secret, and the per-region providers'
+ * arguments. Checked here when its fields but the secrets are known, else once they are.
+ * @throws ArgumentError naming the field (`awsCredentials.<field>`).
+ */
+function credentialsOf(c: pulumi.Input<AwsCredentials>, errorOf: (e: ArgumentError) => Error): { settings: pulumi.Output<AwsCredentialSettings>; providerArgs: aws.ProviderArgs } {
+    const withSecrets = (plain: AwsCredentials, checked: AwsCredentialSettings): pulumi.Output<AwsCredentialSettings> =>
+        pulumi.all([plain.secretKey, plain.token]).apply(([secretKey, token]) => ({ ...checked, secretKey, token }));
+    if (isPlain(c) && isKnown({ ...c, secretKey: undefined, token: undefined })) {
+        return { settings: pulumi.secret(withSecrets(c, checkCredentials(c))), providerArgs: providerArgsOf(c) };
+    }
+    const known = pulumi.secret(pulumi.output(c));
+    const settings = known.apply((v) => {
+        try {
+            return checkCredentials(v);
+        } catch (e) {
+            throw errorOf(e as ArgumentError);
+        }
+    });
+    const field = <K extends keyof AwsCredentials>(k: K): pulumi.Output<pulumi.Unwrap<AwsCredentials[K]>> => settings.apply(() => known.apply((v) => v[k] as pulumi.Unwrap<AwsCredentials[K]>));
+    return {
+        settings: pulumi.secret(pulumi.all([settings, known]).apply(([checked, v]) => ({ ...checked, secretKey: v.secretKey, token: v.token }))),
+        providerArgs: Object.freeze({
+            profile: field("profile"), sharedCredentialsFiles: field("sharedCredentialsFiles"), sharedConfigFiles: field("sharedConfigFiles"),
+            accessKey: field("accessKey"), secretKey: field("secretKey"), token: field("token"), assumeRoles: field("assumeRoles"),
+        }),
+    };
 }
 
 /**
@@ -217,7 +370,7 @@ function credentialsOf(c: AwsCredentialsArgs): pulumi.Output<AwsCredentialSettin
  * here; values that are outputs of other resources are checked when they are known.
  * @throws ArgumentError naming the argument (or `aws:` key) and what is wrong with it.
  */
-export function resolvePackageArgs(args: UptycsDistributorPackageArgs, context: PackageContext = { explicitProvider: false }): ResolvedPackageArgs {
+export function resolvePackageArgs(args: KnownPackageArgs, context: PackageContext = { explicitProvider: false }): ResolvedPackageArgs {
     const agentVersion = args.agentVersion ?? LATEST;
     if (isPlain(agentVersion) && agentVersion !== LATEST && !isAgentVersion(agentVersion)) {
         throw argumentError("agentVersion", `must be '${LATEST}' or a version such as 5.14.2.21, got '${agentVersion}'`);
@@ -324,15 +477,16 @@ export function resolvePackageArgs(args: UptycsDistributorPackageArgs, context: 
         const m = /^config (aws:[A-Za-z]+(?:\[[0-9]+\])?(?:\.[A-Za-z]+)?) (.*)$/s.exec((e as Error).message);
         throw m === null ? e : argumentError(m[1], m[2]);
     }
-    const aws = args.awsCredentials === undefined
+    const credentials = args.awsCredentials === undefined ? undefined : credentialsOf(args.awsCredentials, context.errorOf ?? ((e) => e));
+    const aws = credentials === undefined
         ? { settings: pulumi.output(awsSettings), explicit: false }
-        : { settings: credentialsOf(args.awsCredentials), explicit: true };
+        : { settings: credentials.settings, explicit: true };
 
     return Object.freeze({
         agentVersion, sensorOnly, packageName, bucketName: args.bucketName, installerSource, installerDir,
         entries: Object.freeze([...entries]), buildDir, tags: Object.freeze({ ...tags }), shareWithAccounts,
         association, installOnPublish, keepVersions, region, regions: regions === undefined ? undefined : Object.freeze([...regions]),
         organization, apiKey, aws: Object.freeze(aws),
-        awsProviderArgs: args.awsCredentials === undefined ? awsProviderArgs() : providerArgsOf(args.awsCredentials),
+        awsProviderArgs: credentials === undefined ? awsProviderArgs() : credentials.providerArgs,
     });
 }

@@ -10,7 +10,14 @@
 export type InstallerFamily = "rpm" | "deb" | "msi";
 
 /** Architectures Uptycs builds installers for (Distributor also knows `386`; Uptycs ships none). */
-export type Arch = "x86_64" | "arm64";
+export const Arch = {
+    /** 64-bit Intel/AMD. */
+    X86_64: "x86_64",
+    /** 64-bit ARM (Graviton). */
+    Arm64: "arm64",
+} as const;
+/** Architectures Uptycs builds installers for (Distributor also knows `386`; Uptycs ships none). */
+export type Arch = (typeof Arch)[keyof typeof Arch];
 
 /** A Distributor platform code and what it accepts. */
 export interface PlatformRule {

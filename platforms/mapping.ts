@@ -8,7 +8,16 @@ import type { ErrorObject } from "ajv";
 import { ANY_VERSION, Arch, DISTRIBUTOR_PLATFORMS, InstallerFamily, MAX_ATTACHMENTS } from "./distributor";
 
 /** The Uptycs package families served by `/packageDownloads/osquery/{upt_package}/...`. */
-export type UptPackage = "centos" | "debian" | "windows";
+export const UptPackage = {
+    /** RPM installers. */
+    Centos: "centos",
+    /** DEB installers. */
+    Debian: "debian",
+    /** MSI installers. */
+    Windows: "windows",
+} as const;
+/** Uptycs package family to download (the `upt_package` of the Uptycs API's installer request). */
+export type UptPackage = (typeof UptPackage)[keyof typeof UptPackage];
 
 /** One entry of the mapping file: one zip in the Distributor package. */
 export interface AgentMappingEntry {

@@ -53,6 +53,26 @@ export function bucketNameFor(bucketName: string, region: string, regionCount: n
     return bucketName.split(REGION_PLACEHOLDER).join(region);
 }
 
+/** Who creates the StackSet (CloudFormation `CallAs`). */
+export const CallAs = {
+    /** The organization's management account. */
+    Self: "SELF",
+    /** A delegated administrator account for StackSets. */
+    DelegatedAdmin: "DELEGATED_ADMIN",
+} as const;
+/** Who creates the StackSet (CloudFormation `CallAs`). */
+export type CallAs = (typeof CallAs)[keyof typeof CallAs];
+
+/** How a StackSet operation proceeds across regions (CloudFormation `RegionConcurrencyType`). */
+export const RegionConcurrencyType = {
+    /** One region after the other. */
+    Sequential: "SEQUENTIAL",
+    /** All regions at once. */
+    Parallel: "PARALLEL",
+} as const;
+/** How a StackSet operation proceeds across regions (CloudFormation `RegionConcurrencyType`). */
+export type RegionConcurrencyType = (typeof RegionConcurrencyType)[keyof typeof RegionConcurrencyType];
+
 /** StackSet operation preferences (CloudFormation `StackSetOperationPreferences`). */
 export interface StackSetPreferences {
     /** Accounts deployed at once per region, percent (1–100). Default 25. */
@@ -60,20 +80,7 @@ export interface StackSetPreferences {
     /** Accounts per region that may fail before the operation stops, percent (0–100). Default 10. */
     readonly failureTolerancePercentage: number;
     /** `SEQUENTIAL` (default) or `PARALLEL`. */
-    readonly regionConcurrencyType: "SEQUENTIAL" | "PARALLEL";
-}
-
-/** `organization` as written (stack config or component argument); defaults as in {@link OrganizationSettings}. */
-export interface OrganizationArgs {
-    readonly organizationalUnitIds: readonly string[];
-    readonly regions?: readonly string[];
-    readonly installationType?: InstallationType;
-    readonly targets?: InstanceTargets;
-    readonly scheduleExpression?: string;
-    readonly callAs?: "SELF" | "DELEGATED_ADMIN";
-    readonly maxConcurrentPercentage?: number;
-    readonly failureTolerancePercentage?: number;
-    readonly regionConcurrencyType?: "SEQUENTIAL" | "PARALLEL";
+    readonly regionConcurrencyType: RegionConcurrencyType;
 }
 
 /** The `organization` stack config: install the package in every account of some OUs. */
@@ -87,7 +94,7 @@ export interface OrganizationSettings {
     /** Default `rate(1 day)`. */
     readonly scheduleExpression: string;
     /** `SELF` (management account, default) or `DELEGATED_ADMIN`. */
-    readonly callAs: "SELF" | "DELEGATED_ADMIN";
+    readonly callAs: CallAs;
     readonly preferences: StackSetPreferences;
 }
 
@@ -147,11 +154,11 @@ export function parseOrganization(value: unknown, publishRegions: readonly strin
         installationType: parseInstallationType(value.installationType),
         targets: value.targets === undefined ? "all" : parseTargets(value.targets),
         scheduleExpression,
-        callAs: oneOf(value, "callAs", ["SELF", "DELEGATED_ADMIN"] as const),
+        callAs: oneOf(value, "callAs", [CallAs.Self, CallAs.DelegatedAdmin]),
         preferences: {
             maxConcurrentPercentage: percentage(value, "maxConcurrentPercentage", 25, 1),
             failureTolerancePercentage: percentage(value, "failureTolerancePercentage", 10, 0),
-            regionConcurrencyType: oneOf(value, "regionConcurrencyType", ["SEQUENTIAL", "PARALLEL"] as const),
+            regionConcurrencyType: oneOf(value, "regionConcurrencyType", [RegionConcurrencyType.Sequential, RegionConcurrencyType.Parallel]),
         },
     };
 }

@@ -12,8 +12,15 @@ import { MAX_PACKAGE_VERSIONS, MAX_SHARE_ACCOUNTS, VERSION_NAME_PATTERN } from "
 /** Which managed instances to install on: those with a tag, or all of them. */
 export type InstanceTargets = { readonly tagKey: string; readonly tagValues: readonly string[] } | "all";
 
-/** How AWS-ConfigureAWSPackage replaces an installed version. */
-export type InstallationType = "Uninstall and reinstall" | "In-place update";
+/** How AWS-ConfigureAWSPackage replaces an installed version (its `installationType` parameter). */
+export const InstallationType = {
+    /** Runs the old version's uninstall script, then the new version's install script. */
+    UninstallAndReinstall: "Uninstall and reinstall",
+    /** Runs the new version's update script over the installed version (needed to switch builds, see README). */
+    InPlaceUpdate: "In-place update",
+} as const;
+/** How AWS-ConfigureAWSPackage replaces an installed version (its `installationType` parameter). */
+export type InstallationType = (typeof InstallationType)[keyof typeof InstallationType];
 
 /** The `association` stack config: a State Manager association that keeps the package installed. */
 export interface AssociationSettings {
@@ -34,22 +41,6 @@ export interface AssociationSettings {
 export interface InstallOnPublishSettings {
     readonly targets: InstanceTargets;
     readonly installationType: InstallationType;
-}
-
-/** `association` as written (stack config or component argument): {@link AssociationSettings} with defaults optional. */
-export interface AssociationArgs {
-    readonly targets: InstanceTargets;
-    readonly scheduleExpression?: string;
-    readonly installationType?: InstallationType;
-    readonly maxConcurrency?: string;
-    readonly maxErrors?: string;
-    readonly complianceSeverity?: string;
-}
-
-/** `installOnPublish` as written: {@link InstallOnPublishSettings} with defaults optional. */
-export interface InstallOnPublishArgs {
-    readonly targets: InstanceTargets;
-    readonly installationType?: InstallationType;
 }
 
 /** An SSM target as the API takes it. */
@@ -116,7 +107,7 @@ export function parseTags(value: unknown): Record<string, string> {
  * @throws Error naming the field.
  */
 export function parseTargets(value: unknown): InstanceTargets {
-    if (value === "all") {
+    if (value === "all" || (isRecord(value) && value.all === true && value.tagKey === undefined && value.tagValues === undefined)) {
         return "all";
     }
     if (isRecord(value) && typeof value.tagKey === "string" && value.tagKey !== "" && Array.isArray(value.tagValues)

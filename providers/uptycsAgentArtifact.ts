@@ -28,8 +28,15 @@ import {
 } from "./uptycsApi";
 import { writeDeterministicZip, ZipEntry, zipEntryDataOffset, ZipResult } from "./zip";
 
+/** Where the installers come from. */
+export const InstallerSource = {
+    /** Downloaded from the Uptycs API (`/packageDownloads/osquery/...`). */
+    Api: "api",
+    /** Taken from `<installerDir>/<dir>/` (old `-d`, no download). */
+    Local: "local",
+} as const;
 /** Where installers come from: the Uptycs API, or a folder filled by hand (old `-d` flag). */
-export type InstallerSource = "api" | "local";
+export type InstallerSource = (typeof InstallerSource)[keyof typeof InstallerSource];
 
 /** The provider settings, read in `configure` from any project's stack config as `uptycs:<name>`. */
 export type ProviderSettingName = "apiKey" | "apiKeyFile" | "requestTimeout" | "requestRetries" | "requestBackoff";

@@ -17,7 +17,7 @@ import { ensureTestCertificate } from "./support/tls";
  */
 const HOST_SUITES = {
     host: ["distributorAgent", "e2e", "example", "library"],
-    "host-faults": ["faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "ioPasses"],
+    "host-faults": ["faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "ioPasses", "plugin"],
 };
 const HOST_FILES = Object.values(HOST_SUITES).flat().map((f) => `test/program/${f}.test.ts`);
 const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `test/program/${f}`).filter((f) => f.endsWith(".test.ts") && !HOST_FILES.includes(f));

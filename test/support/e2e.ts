@@ -73,9 +73,10 @@ export class TestStack {
     /**
      * Runs `pulumi up` (or, with `preview`, `pulumi preview`: check and diff only) with `config`
      * (plus the key file and build folder; short keys are provider settings or this project's)
-     * and returns the run.
+     * and returns the run. `program`: another program than index.ts, in a folder of its own.
      */
-    async up(config: Record<string, string> = {}, secretKeys: string[] = [], env: NodeJS.ProcessEnv = {}, preview = false): Promise<ProgramRun> {
+    async up(config: Record<string, string> = {}, secretKeys: string[] = [], env: NodeJS.ProcessEnv = {}, preview = false,
+        program?: { dir: string; project: string }): Promise<ProgramRun> {
         const credentials: Record<string, string> = "apiKey" in config || "uptycs:apiKey" in config ? {} : { apiKeyFile: this.keyFile };
         const full = Object.fromEntries(Object.entries({ ...credentials, buildDir: this.buildDir, requestTimeout: "2", requestRetries: "2", requestBackoff: "0.02", ...config })
             .map(([k, v]) => [configKey(k), v]));
@@ -87,6 +88,7 @@ export class TestStack {
         try {
             await host.configure(full);
             return await runProgram({
+                program,
                 config: full,
                 secretKeys: secretKeys.map(configKey),
                 preview,

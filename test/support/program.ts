@@ -23,12 +23,14 @@ export interface Registered {
     readonly secretInputs: string[];
     /** The names of its aliases (the names it had before, under the same parent and type). */
     readonly aliases: string[];
+    /** The types its aliases give (the type tokens it had before), where they give one. */
+    readonly aliasTypes: string[];
 }
 
 /** The alias specs of one registration, as the monitor receives them. */
 interface AliasProto {
     getUrn(): string;
-    getSpec(): { getName(): string } | undefined;
+    getSpec(): { getName(): string; getType(): string } | undefined;
 }
 interface RegisterRequest {
     getType(): string;
@@ -173,15 +175,21 @@ export async function runProgram(opts: {
     // Explicit aws providers' regions by their id: `aws.getRegion` through one answers its region.
     const providerRegions = new Map<string, string>();
     // The mock hands newResource no aliases: read them off each registration request.
-    const aliasesOf = new Map<string, string[]>();
-    const aliasesFor = (type: string, name: string): string[] => aliasesOf.get(`${type}::${name}`) ?? [];
+    const aliasesOf = new Map<string, AliasProto[]>();
+    const aliasesFor = (type: string, name: string): Pick<Registered, "aliases" | "aliasTypes"> => {
+        const specs = aliasesOf.get(`${type}::${name}`) ?? [];
+        return {
+            aliases: specs.map((a) => a.getSpec()?.getName() ?? a.getUrn().split("::").pop() ?? ""),
+            aliasTypes: specs.map((a) => a.getSpec()?.getType() ?? "").filter((t) => t !== ""),
+        };
+    };
     sdk.runtime.setMocks({
         newResource: async (args) => {
             const handler = args.type.startsWith("pulumi-nodejs:dynamic/") && opts.dynamic ? opts.dynamic : args.type === ARTIFACT_TYPE ? opts.artifacts : undefined;
             if (handler) {
                 try {
                     const { id, state } = await handler(args);
-                    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [], aliases: aliasesFor(args.type, args.name) });
+                    resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [], ...aliasesFor(args.type, args.name) });
                     return { id, state };
                 } catch (e) {
                     fail(new ProgramFailure(`${args.name}: ${(e as Error).message}`, resources));
@@ -189,7 +197,7 @@ export async function runProgram(opts: {
                 }
             }
             const state = { ...args.inputs, ...awsState(args, opts.versionName ?? ((v) => v)) };
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [], aliases: aliasesFor(args.type, args.name) });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [], ...aliasesFor(args.type, args.name) });
             if (args.type === "pulumi:providers:aws") {
                 providerRegions.set(`${args.name}-id`, String(args.inputs.region));
             }
@@ -224,7 +232,7 @@ export async function runProgram(opts: {
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
-        aliasesOf.set(`${req.getType()}::${req.getName()}`, req.getAliasesList().map((a) => a.getSpec()?.getName() ?? a.getUrn().split("::").pop() ?? ""));
+        aliasesOf.set(`${req.getType()}::${req.getName()}`, req.getAliasesList());
         return register(req, callback);
     };
     sdk.runtime.setAllConfig(
@@ -235,7 +243,8 @@ export async function runProgram(opts: {
     // consumer with the package installed in its own node_modules).
     for (const id of Object.keys(require.cache)) {
         const ours = id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`);
-        if (ours || (!programDir.startsWith(ROOT) && id.startsWith(programDir + path.sep))) {
+        const theProgram = programDir !== ROOT && id.startsWith(programDir + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`);
+        if (ours || theProgram) {
             delete require.cache[id];
         }
     }
@@ -251,6 +260,9 @@ export async function runProgram(opts: {
         // A failed program leaves promises pending; the engine would end the process. Forget
         // them, or the runtime's exit check fails the whole mocha process for this expected failure.
         (require(require.resolve("@pulumi/pulumi/runtime/debuggable", { paths: [programDir] })) as { leakedPromises(): unknown }).leakedPromises();
+        // The rest of what the failure rejects settles within a few turns: let this run's
+        // listener take it, not the next run's.
+        await new Promise((resolve) => setTimeout(resolve, 100));
         throw e;
     } finally {
         process.off("unhandledRejection", unhandled);

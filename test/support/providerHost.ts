@@ -29,6 +29,24 @@ export function withoutSecretMarkers(value: unknown): unknown {
     return value;
 }
 
+/**
+ * The port a provider process the SDK serves (`provider.main`) listens on: the number it prints
+ * on stdout once its gRPC server is up. Rejects with its stderr when it exits first.
+ */
+export function servingPort(child: ChildProcess, stderr: () => string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (d: Buffer) => {
+            out += d.toString();
+            const m = /^(\d+)\s*$/m.exec(out);
+            if (m) {
+                resolve(m[1]);
+            }
+        });
+        child.once("exit", (code) => reject(new Error(`provider process exited with ${code}: ${stderr()}`)));
+    });
+}
+
 /** The dynamic-provider host of the @pulumi/pulumi that a program in `dir` loads. */
 const hostScript = (dir: string): string => path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [dir] })), "cmd", "dynamic-provider", "index.js");
 
@@ -65,17 +83,7 @@ export class ProviderHost {
         });
         let stderr = "";
         child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
-        const port = await new Promise<string>((resolve, reject) => {
-            let out = "";
-            child.stdout!.on("data", (d: Buffer) => {
-                out += d.toString();
-                const m = /^(\d+)\s*$/m.exec(out);
-                if (m) {
-                    resolve(m[1]);
-                }
-            });
-            child.once("exit", (code) => reject(new Error(`provider host exited with ${code}: ${stderr}`)));
-        });
+        const port = await servingPort(child, () => stderr);
         const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
         const host = new ProviderHost(child, client);
         child.stderr!.removeAllListeners("data");
