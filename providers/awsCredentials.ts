@@ -190,41 +190,13 @@ export function awsSettingsFromConfig(get: (key: string) => string | undefined):
 }
 
 /**
- * The AWS credentials of an explicit `aws.Provider`, values resolved: the provider's own fields
- * (`aws.ProviderArgs`) that say whose credentials its calls use.
- */
-export interface AwsCredentialFields {
-    readonly profile?: string;
-    readonly sharedCredentialsFiles?: readonly string[];
-    readonly sharedConfigFiles?: readonly string[];
-    readonly accessKey?: string;
-    /** Sensitive: pass a Pulumi secret. */
-    readonly secretKey?: string;
-    /** Sensitive: pass a Pulumi secret. */
-    readonly token?: string;
-    /** Roles assumed in order, with the provider's field names (`duration` as `1h`, `45m`, …). */
-    readonly assumeRoles?: readonly {
-        readonly roleArn: string;
-        readonly sessionName?: string;
-        readonly externalId?: string;
-        readonly duration?: string;
-        readonly policy?: string;
-        readonly policyArns?: readonly string[];
-        readonly sourceIdentity?: string;
-        readonly tags?: Readonly<Record<string, string>>;
-        readonly transitiveTagKeys?: readonly string[];
-    }[];
-}
-
-/**
  * The settings of an `awsCredentials` argument (values resolved).
  * @param argument how messages name the argument, e.g. `awsCredentials`.
  * @throws Error starting with `<argument>.<field>` when a value is bad.
  */
-export function awsSettingsFromArgs(args: AwsCredentialFields, argument: string): AwsCredentialSettings {
-    const fields = args as Readonly<Record<AwsCredentialField, unknown>>;
+export function awsSettingsFromArgs(args: { readonly [F in AwsCredentialField]?: unknown }, argument: string): AwsCredentialSettings {
     return awsSettingsFrom((field) => {
-        const v = fields[field];
+        const v = args[field];
         return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
     }, (field) => `${argument}.${field}`);
 }
