@@ -120,11 +120,18 @@ const ENUMS: Record<string, string[]> = {
     Arch: ["x86_64", "arm64"],
 };
 
-/** Copies the files `pulumi package add` would get from this repository (tracked or not ignored). */
+/** What a checkout holds that is not the package's source: installs, builds, caches. */
+const NOT_SOURCE = new Set([".git", "node_modules", "build", "dist", "bin", ".rootfs", ".uptycs"]);
+
+/**
+ * Copies the files `pulumi package add` would get from this repository: those git tracks or
+ * does not ignore, or outside a git checkout every file but installs, builds and caches.
+ */
 function copyCheckout(into: string): void {
     const ls = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" });
-    assert.strictEqual(ls.status, 0, ls.stderr);
-    for (const file of ls.stdout.split("\0").filter((f) => f !== "" && fs.existsSync(path.join(ROOT, f)))) {
+    const files = ls.status === 0 ? ls.stdout.split("\0")
+        : (fs.readdirSync(ROOT, { recursive: true }) as string[]).filter((f) => !f.split(path.sep).some((part) => NOT_SOURCE.has(part)));
+    for (const file of files.filter((f) => f !== "" && fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile())) {
         fs.mkdirSync(path.dirname(path.join(into, file)), { recursive: true });
         fs.copyFileSync(path.join(ROOT, file), path.join(into, file));
     }
