@@ -17,7 +17,7 @@ import { InstallationType } from "../../platforms/rollout";
 import { CallAs, RegionConcurrencyType } from "../../platforms/organization";
 import { ROOT, TestStack } from "../support/e2e";
 import { FakeUptycsApi } from "../support/fakeUptycsApi";
-import { ARTIFACT_TYPE, ProgramRun, unsecret } from "../support/program";
+import { ARTIFACT_TYPE, mockArtifacts, mockKeyFile, ProgramRun, runProgram, unsecret } from "../support/program";
 import { servingPort } from "../support/providerHost";
 import { requireTool } from "../support/tools";
 
@@ -262,12 +262,13 @@ describe("the component for Python, Go, C# and YAML programs (source-based plugi
         let api: FakeUptycsApi;
         let typescript: ProgramRun;
         let constructed: ProgramRun;
+        let consumer: string;
 
         before(async () => {
             api = await FakeUptycsApi.start();
             const config = { tags: JSON.stringify({ team: "secops" }), regions: JSON.stringify(["us-east-1"]) };
             typescript = await TestStack.using(api, "plugin-ts", (stack) => stack.up(config));
-            const consumer = path.join(plugin, "consumer");
+            consumer = path.join(plugin, "consumer");
             fs.mkdirSync(consumer);
             fs.copyFileSync(path.join(ROOT, "test", "fixtures", "construct", "index.ts"), path.join(consumer, "index.ts"));
             constructed = await TestStack.using(api, "plugin-construct", (stack) => stack.up({}, [], {}, false, { dir: consumer, project: PACKAGE }));
@@ -298,6 +299,21 @@ describe("the component for Python, Go, C# and YAML programs (source-based plugi
                 assert.ok(a.secretInputs.includes("apiKey"), `${a.name} gets the key as a secret`);
                 assert.match(unsecret<string>(a.inputs.apiKey), /"customerId"/);
             }
+        });
+
+        it("honours the aws provider the program gives it (Construct's provider reference)", async () => {
+            const run = await runProgram({
+                program: { dir: consumer, project: PACKAGE },
+                config: { "aws:region": "us-east-1", buildDir: "build/test-plugin-provider", providerRegion: "eu-west-1", "uptycs:apiKeyFile": mockKeyFile() },
+                artifacts: mockArtifacts,
+            });
+            const state = run.outputs.state as { regions: Record<string, unknown> };
+            assert.deepStrictEqual(Object.keys(state.regions), ["eu-west-1"]);
+            for (const type of ["pulumi-nodejs:dynamic/uptycs:PackageVersionName", "pulumi-nodejs:dynamic/uptycs:DistributorVersionPruner"]) {
+                assert.strictEqual(run.one(type).inputs.region, "eu-west-1", type);
+            }
+            const getRegion = run.invokes.filter((i) => i.token === "aws:index/getRegion:getRegion");
+            assert.ok(getRegion.length > 0 && getRegion.every((i) => i.provider?.includes("::consumer-aws::")), "the region is asked of the program's provider");
         });
     });
 });
