@@ -336,32 +336,39 @@ function checkCredentials(c: AwsCredentials): AwsCredentialSettings {
     }
 }
 
+/** The fields of {@link AwsCredentials}, each an `aws.Provider` argument of the same name. */
+const AWS_CREDENTIAL_FIELDS = ["profile", "sharedCredentialsFiles", "sharedConfigFiles", "accessKey", "secretKey", "token", "assumeRoles"] as const;
+
 /**
  * The `awsCredentials` argument: its settings as a secret, and the per-region providers'
- * arguments. Checked here when its fields but the secrets are known, else once they are.
+ * arguments. Checked here when its fields but the secrets are known, else once they are (and
+ * then handled as if given so).
  * @throws ArgumentError naming the field (`awsCredentials.<field>`).
  */
 function credentialsOf(c: pulumi.Input<AwsCredentials>, errorOf: (e: ArgumentError) => Error): { settings: pulumi.Output<AwsCredentialSettings>; providerArgs: aws.ProviderArgs } {
-    const withSecrets = (plain: AwsCredentials, checked: AwsCredentialSettings): pulumi.Output<AwsCredentialSettings> =>
-        pulumi.all([plain.secretKey, plain.token]).apply(([secretKey, token]) => ({ ...checked, secretKey, token }));
     if (isPlain(c) && isKnown({ ...c, secretKey: undefined, token: undefined })) {
-        return { settings: pulumi.secret(withSecrets(c, checkCredentials(c))), providerArgs: providerArgsOf(c) };
+        const checked = checkCredentials(c);
+        return {
+            settings: pulumi.secret(pulumi.all([c.secretKey, c.token]).apply(([secretKey, token]) => ({ ...checked, secretKey, token }))),
+            providerArgs: providerArgsOf(c),
+        };
     }
-    const known = pulumi.secret(pulumi.output(c));
-    const settings = known.apply((v) => {
+    const known = pulumi.secret(pulumi.output(c)).apply((v) => {
         try {
-            return checkCredentials(v);
+            checkCredentials(v);
         } catch (e) {
             throw errorOf(e as ArgumentError);
         }
+        return v;
     });
-    const field = <K extends keyof AwsCredentials>(k: K): pulumi.Output<pulumi.Unwrap<AwsCredentials[K]>> => settings.apply(() => known.apply((v) => v[k] as pulumi.Unwrap<AwsCredentials[K]>));
+    // The fields given, as the plain path passes them. When the whole argument is one output (a
+    // secret or dependent object from another language) which fields it has is unknown: all are
+    // passed, and the provider gets null for those it lacks.
+    const given = isPlain(c) ? AWS_CREDENTIAL_FIELDS.filter((k) => c[k] !== undefined) : AWS_CREDENTIAL_FIELDS;
+    const fields = pulumi.unsecret(known).apply(providerArgsOf);
     return {
-        settings: pulumi.secret(pulumi.all([settings, known]).apply(([checked, v]) => ({ ...checked, secretKey: v.secretKey, token: v.token }))),
-        providerArgs: Object.freeze({
-            profile: field("profile"), sharedCredentialsFiles: field("sharedCredentialsFiles"), sharedConfigFiles: field("sharedConfigFiles"),
-            accessKey: field("accessKey"), secretKey: field("secretKey"), token: field("token"), assumeRoles: field("assumeRoles"),
-        }),
+        settings: known.apply((v) => credentialsOf(v, errorOf).settings),
+        providerArgs: Object.freeze(Object.fromEntries(given.map((k) => [k, fields.apply((f) => f[k])]))) as aws.ProviderArgs,
     };
 }
 
@@ -385,8 +392,8 @@ export function resolvePackageArgs(args: KnownPackageArgs, context: PackageConte
         throw argumentError("packageName", `'${packageName}' ${nameProblem}`);
     }
 
-    const installerSource = args.installerSource ?? "api";
-    if (installerSource !== "api" && installerSource !== "local") {
+    const installerSource = args.installerSource ?? InstallerSource.Api;
+    if (!Object.values(InstallerSource).includes(installerSource)) {
         throw argumentError("installerSource", `must be 'api' or 'local', got '${String(installerSource)}'`);
     }
     // Only `local` reads the folder: in `api` mode it is "", so changing it rebuilds nothing.

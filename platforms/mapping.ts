@@ -49,13 +49,13 @@ const ENTRY_SCHEMA = {
     type: "object",
     required: ["upt_package", "dir", "name", "major_version", "arch_type"],
     properties: {
-        upt_package: { enum: ["centos", "debian", "windows"] },
+        upt_package: { enum: Object.values(UptPackage) },
         id: { type: "string" },
         dir: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" },
         name: { enum: Object.keys(DISTRIBUTOR_PLATFORMS) },
         major_version: { type: "string", pattern: "^(_any|[0-9]+)$" },
         minor_version: { type: "string", pattern: "^([0-9]+)?$" },
-        arch_type: { enum: ["x86_64", "arm64"] },
+        arch_type: { enum: Object.values(Arch) },
     },
 };
 

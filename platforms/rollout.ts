@@ -53,7 +53,7 @@ export interface SsmTarget {
 export const MAX_TAGS = 10;
 
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"];
-const INSTALLATION_TYPES: readonly InstallationType[] = ["Uninstall and reinstall", "In-place update"];
+const INSTALLATION_TYPES: readonly InstallationType[] = Object.values(InstallationType);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);

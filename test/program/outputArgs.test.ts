@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { COMPONENT_TYPE, LEGACY_COMPONENT_TYPE } from "../../distributorPackage";
 import { ROOT } from "../support/e2e";
-import { mockArtifacts, ProgramRun, runProgram } from "../support/program";
+import { mockArtifacts, ProgramRun, runProgram, unsecret } from "../support/program";
 
 const PROGRAM = { dir: path.join(ROOT, "test", "fixtures", "output-args"), project: "output-args" };
 
@@ -36,6 +36,8 @@ describe("arguments given as outputs", function () {
             packageName: "EdrAgent", mapping: [ENTRY], tags: { team: "secops" }, regions: ["us-east-1", "eu-west-1"], keepVersions: 5,
             association: { targets: { tagKey: "Baseline", tagValues: ["security"] }, installationType: "In-place update" },
             shareWithAccounts: ["111122223333"], installerSource: "api",
+            // Its fields known only later: checked then, and handed to each region's provider.
+            awsCredentials: { profile: "secops", assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/publisher", sessionName: "uptycs" }] },
         };
         const plain = await run(args, false);
         const outputs = await run(args, true);
@@ -46,6 +48,10 @@ describe("arguments given as outputs", function () {
         const association = (r: ProgramRun): unknown => r.byType("aws:ssm/association:Association").map((a) => a.inputs);
         assert.deepStrictEqual(association(outputs), association(plain));
         assert.strictEqual(outputs.byType("aws:ssm/document:Document").length, 2);
+        const providers = (r: ProgramRun): unknown[] => r.byType("pulumi:providers:aws").map((p) => Object.fromEntries(Object.entries(p.inputs).map(([k, v]) => [k, unsecret(v)])));
+        assert.deepStrictEqual(providers(outputs), providers(plain));
+        assert.deepStrictEqual(outputs.byType("pulumi:providers:aws").map((p) => p.secretInputs), plain.byType("pulumi:providers:aws").map((p) => p.secretInputs));
+        assert.deepStrictEqual(providers(outputs).map((p) => (p as { profile?: string }).profile), ["secops", "secops"]);
         // The type other languages construct it by, aliased from the one existing stacks hold.
         assert.deepStrictEqual(plain.one(COMPONENT_TYPE, "uptycs").aliasTypes, [LEGACY_COMPONENT_TYPE]);
     });

@@ -13,8 +13,6 @@ import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { COMPONENT_TYPE, LEGACY_COMPONENT_TYPE } from "../../distributorPackage";
-import { InstallationType } from "../../platforms/rollout";
-import { CallAs, RegionConcurrencyType } from "../../platforms/organization";
 import { ROOT, TestStack } from "../support/e2e";
 import { FakeUptycsApi } from "../support/fakeUptycsApi";
 import { ARTIFACT_TYPE, mockArtifacts, mockKeyFile, ProgramRun, runProgram, unsecret } from "../support/program";
@@ -110,12 +108,12 @@ const OUTPUTS: Record<string, [type: string, descriptionSays: RegExp]> = {
     zips: ["map<string>", /platform\/version\/arch/],
     regions: ["map<PublishedRegion>", /Region →/],
 };
-/** The string choices, as the runtime validation accepts them. */
+/** The string choices, as the Uptycs API and AWS take them (written out: the code derives its checks from its enums). */
 const ENUMS: Record<string, string[]> = {
     InstallerSource: ["api", "local"],
-    InstallationType: Object.values(InstallationType),
-    CallAs: Object.values(CallAs),
-    RegionConcurrencyType: Object.values(RegionConcurrencyType),
+    InstallationType: ["Uninstall and reinstall", "In-place update"],
+    CallAs: ["SELF", "DELEGATED_ADMIN"],
+    RegionConcurrencyType: ["SEQUENTIAL", "PARALLEL"],
     UptPackage: ["centos", "debian", "windows"],
     Arch: ["x86_64", "arm64"],
 };
