@@ -99,7 +99,9 @@ export function loadConfig(): UptycsDistributorPackageArgs {
         shareWithAccounts: json("shareWithAccounts"),
         association: json("association"),
         installOnPublish: json("installOnPublish"),
+        healthCheck: json("healthCheck"),
         keepVersions: typed("keepVersions", (k) => config.getNumber(k), "a whole number from 1 to 24"),
+        overrideManualRollback: typed("overrideManualRollback", (k) => config.getBoolean(k), "true or false"),
         regions: json("regions"),
         organization: json("organization"),
     };

@@ -4,7 +4,8 @@
  * One {@link UptycsAgentArtifact} (zip) per mapping entry, built once whatever the regions. Then
  * in each region: one S3 object per zip and one for `manifest.json` under the `uptycs/` prefix,
  * and the `Package` SSM document whose content is the manifest and whose attachment source is
- * that prefix (AWS Distributor: "Create a package (advanced)"). A changed zip gets a new name, so
+ * that prefix (AWS Distributor: "Create a package (advanced)"); entries whose zips are
+ * byte-identical share one object and one manifest file. A changed zip gets a new name, so
  * its object is replaced: Pulumi creates the new object, updates the document (Distributor copies
  * the files at that moment), and only then deletes the old object.
  *
@@ -19,11 +20,11 @@ import {
     ArgumentError, isArgumentError, isKnown, KnownPackageArgs, ResolvedPackageArgs, resolvePackageArgs, SHAPING_ARGUMENTS, UptycsDistributorPackageArgs,
 } from "./packageArgs";
 import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
-import { MAX_SHARE_ACCOUNTS } from "./platforms/distributor";
-import { buildManifest, DistributorManifest, manifestJson, PackageZip } from "./platforms/manifest";
-import { AgentMappingEntry, versionKey } from "./platforms/mapping";
+import { buildManifest, DistributorManifest, manifestJson, PackageZip, zipGroupOf } from "./platforms/manifest";
+import { AgentMappingEntry, entryFamily, versionKey } from "./platforms/mapping";
 import { bucketNameFor, organizationTemplate, VERSION_PARAMETER } from "./platforms/organization";
-import { configurePackageParameters, parseShareAccounts, sendCommandInput, ssmTargets } from "./platforms/rollout";
+import { configurePackageParameters, sendCommandInput, shareAccountIds, ssmTargets } from "./platforms/rollout";
+import { scriptTemplates } from "./platforms/scripts";
 import { awsCliEnvironmentFor } from "./providers/awsCredentials";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
 import { DistributorVersionPruner, PackageVersionName } from "./providers/packageVersions";
@@ -97,12 +98,21 @@ interface RegionScope {
     readonly accountId: pulumi.Output<string>;
     name(base: string): string;
     /**
-     * Options of the AWS resource named after `base`, with aliases from the names it had: `base`
-     * without the region suffix in the stack's own region, and `legacy` (a name without the
-     * component's name) for the legacy component.
+     * Options of the AWS resource named after `base`, with an alias from the name it had: `base`
+     * without the region suffix in the stack's own region.
      */
-    opts(base: string, extra?: pulumi.CustomResourceOptions, legacy?: string): pulumi.CustomResourceOptions;
-    aliases(base: string, legacy?: string): pulumi.Alias[];
+    opts(base: string, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions;
+    aliases(base: string): pulumi.Alias[];
+}
+
+/** The artifacts by the zip they share (`zipGroupOf`), in mapping order. */
+function groupArtifacts(cfg: ResolvedPackageArgs, artifacts: readonly UptycsAgentArtifact[]): Map<string, UptycsAgentArtifact[]> {
+    const groups = new Map<string, UptycsAgentArtifact[]>();
+    cfg.entries.forEach((entry, i) => {
+        const group = zipGroupOf(entry, cfg.installerSource);
+        groups.set(group, [...(groups.get(group) ?? []), artifacts[i]]);
+    });
+    return groups;
 }
 
 /**
@@ -210,6 +220,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             installerSource: cfg.installerSource,
             installerDir: cfg.installerDir,
             packageName: cfg.packageName,
+            scripts: scriptTemplates(entryFamily(entry), cfg.packageName, cfg.healthCheck),
             buildDir: cfg.buildDir,
             apiKey: cfg.apiKey,
         }, { parent: this, aliases: legacy ? [{ name: entry.dir }] : [] }));
@@ -235,8 +246,8 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
 
         const scopes = cfg.regions === undefined
             ? [this.providerScope(cfg, explicitProvider, accountId)]
-            : cfg.regions.map((region) => this.regionScope(name, cfg, region, legacy));
-        const published = scopes.map((scope) => this.publish(name, cfg, scope, artifacts, contentManifest, shareWith, legacy));
+            : cfg.regions.map((region) => this.regionScope(name, cfg, region));
+        const published = scopes.map((scope) => this.publish(name, cfg, scope, artifacts, contentManifest, shareWith));
         // By region name where names are known (`regions`, or the default provider's aws:region).
         const byRegion = Object.fromEntries((cfg.regions ?? (cfg.region === undefined ? [] : [cfg.region])).map((r, i) => [r, published[i]]));
 
@@ -261,12 +272,12 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
      */
     private providerScope(cfg: ResolvedPackageArgs, explicitProvider: boolean, accountId: pulumi.Output<string>): RegionScope {
         const region = explicitProvider ? aws.getRegionOutput({}, { parent: this }).region : pulumi.output(cfg.region!);
-        const aliases = (_base: string, legacy?: string): pulumi.Alias[] => (legacy === undefined ? [] : [{ name: legacy }]);
+        const aliases = (): pulumi.Alias[] => [];
         return {
             region,
             accountId,
             name: (base) => base,
-            opts: (base, extra, legacy) => ({ parent: this, aliases: aliases(base, legacy), ...extra }),
+            opts: (_base, extra) => ({ parent: this, ...extra }),
             aliases,
         };
     }
@@ -275,19 +286,16 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
      * One of `regions`: an explicit provider with the component's AWS settings (`awsCredentials`,
      * else the stack's `aws:` config) in `region`; names end in `-<region>`.
      */
-    private regionScope(name: string, cfg: ResolvedPackageArgs, region: string, legacy: boolean): RegionScope {
+    private regionScope(name: string, cfg: ResolvedPackageArgs, region: string): RegionScope {
         const provider = new aws.Provider(`${name}-${region}`, { ...cfg.awsProviderArgs, region }, { parent: this });
         const home = region === cfg.region;
-        const aliases = (base: string, old?: string): pulumi.Alias[] => [
-            ...(home ? [{ name: base }] : []),
-            ...(old !== undefined && legacy ? [{ name: `${old}-${region}` }, ...(home ? [{ name: old }] : [])] : []),
-        ];
+        const aliases = (base: string): pulumi.Alias[] => (home ? [{ name: base }] : []);
         return {
             region: pulumi.output(region),
             provider,
             accountId: aws.getCallerIdentityOutput({}, { parent: this, provider }).accountId,
             name: (base) => `${base}-${region}`,
-            opts: (base, extra, old) => ({ parent: this, provider, aliases: aliases(base, old), ...extra }),
+            opts: (base, extra) => ({ parent: this, provider, aliases: aliases(base), ...extra }),
             aliases,
         };
     }
@@ -300,25 +308,18 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         const ous = cfg.organization?.organizationalUnitIds ?? [];
         const members = ous.map((parentId) => aws.organizations.getOrganizationalUnitDescendantAccountsOutput({ parentId }, { parent: this }).accounts);
         return pulumi.all([accountId, pulumi.all(members), pulumi.output(cfg.shareWithAccounts)]).apply(([own, lists, listed]) => {
-            let shared: string[];
             try {
-                shared = parseShareAccounts(listed);
+                return shareAccountIds(listed, lists.flat(), own);
             } catch (e) {
-                throw new pulumi.ResourceError(`args.shareWithAccounts ${(e as Error).message}`, this);
+                const message = (e as Error).message;
+                throw new pulumi.ResourceError(message.startsWith("organization.") ? `config ${message}` : `args.shareWithAccounts ${message}`, this);
             }
-            const fromOus = lists.flat().filter((a) => a.status === "ACTIVE").map((a) => a.id);
-            const ids = [...new Set([...shared, ...fromOus])].filter((id) => id !== own).sort();
-            if (ids.length > MAX_SHARE_ACCOUNTS) {
-                throw new pulumi.ResourceError(`config organization.organizationalUnitIds and shareWithAccounts come to ${ids.length} accounts; `
-                    + `a document can be shared with at most ${MAX_SHARE_ACCOUNTS} per region (SSM quota; ask AWS to raise it, or split the OUs across packages)`, this);
-            }
-            return ids;
         });
     }
 
     /** Everything of the package in one region: bucket, objects, manifest, document, upkeep, install. */
     private publish(name: string, cfg: ResolvedPackageArgs, scope: RegionScope, artifacts: readonly UptycsAgentArtifact[], contentManifest: pulumi.Output<DistributorManifest>,
-        shareWith: pulumi.Output<string[]>, legacy: boolean): RegionalPackage {
+        shareWith: pulumi.Output<string[]>): RegionalPackage {
         const region = scope.region;
         const regionCount = cfg.regions?.length ?? 1;
         const bucketName = cfg.bucketName !== undefined
@@ -331,14 +332,22 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             })
             : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, scope);
 
-        const zipObjects = artifacts.map((artifact, i) => new aws.s3.BucketObjectv2(scope.name(`${name}-${cfg.entries[i].dir}-zip`), {
+        // One object per distinct zip: the entries of a group share its bytes and its name. The
+        // per-entry objects of older stacks are deleted at the end of the update, after the
+        // document took the new files, and never under a key a group object uses (another name).
+        const zipObjects = [...groupArtifacts(cfg, artifacts)].map(([group, members]) => new aws.s3.BucketObjectv2(scope.name(`${name}-${group}-zip`), {
             bucket: bucketName,
-            key: pulumi.interpolate`${S3_PREFIX}/${artifact.zipFileName}`,
+            key: pulumi.all(members.map((a) => a.zipFileName)).apply((names) => {
+                if (new Set(names).size !== 1) {
+                    throw new pulumi.ResourceError(`the zips of group ${group} differ (${names.join(", ")}); run again`, this);
+                }
+                return `${S3_PREFIX}/${names[0]}`;
+            }),
             // Built only once the zip exists: the engine hashes a FileAsset when it is registered.
-            source: artifact.zipPath.apply((p) => new pulumi.asset.FileAsset(p)),
+            source: members[0].zipPath.apply((p) => new pulumi.asset.FileAsset(p)),
             contentType: "application/zip",
             tags: { ...cfg.tags },
-        }, scope.opts(`${name}-${cfg.entries[i].dir}-zip`, undefined, legacy ? `${cfg.entries[i].dir}-zip` : undefined)));
+        }, scope.opts(`${name}-${group}-zip`)));
 
         const accountId = scope.accountId;
         // The explicit provider's credentials, when the component was given them (a secret).
@@ -348,6 +357,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         const versionName = new PackageVersionName(scope.name(`${name}-version`), {
             packageName: cfg.packageName,
             contentVersion: contentManifest.version,
+            overrideManualRollback: cfg.overrideManualRollback,
             region,
             accountId,
             credentials,

@@ -21,7 +21,7 @@ export {
     COMPONENT_TYPE, LEGACY_COMPONENT_NAME, LEGACY_COMPONENT_TYPE, PublishedRegion, RegionalPackage, S3_PREFIX, targetOf, UptycsDistributorPackage,
 } from "./distributorPackage";
 export {
-    Association, AssociationArgs, AwsAssumeRole, AwsCredentials, AwsCredentialsArgs, InstallOnPublish, InstallOnPublishArgs, InstanceTarget, Organization,
+    Association, AssociationArgs, AwsAssumeRole, AwsCredentials, AwsCredentialsArgs, HealthCheck, InstallOnPublish, InstallOnPublishArgs, InstanceTarget, Organization,
     OrganizationArgs, UptycsDistributorPackageArgs,
 } from "./packageArgs";
 export {

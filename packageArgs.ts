@@ -8,6 +8,7 @@ import * as path from "path";
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_PACKAGE_VERSIONS, packageNameProblem } from "./platforms/distributor";
+import { refuseUnknownFields } from "./platforms/objects";
 import { AgentMappingEntry, parseAgentMapping, validateAgentMapping } from "./platforms/mapping";
 import {
     bucketNameFor, CallAs, OrganizationSettings, parseOrganization, parseRegions, REGION_PATTERN, RegionConcurrencyType,
@@ -15,6 +16,7 @@ import {
 import {
     AssociationSettings, InstallationType, InstallOnPublishSettings, parseAssociation, parseInstallOnPublish, parseShareAccounts, parseTags,
 } from "./platforms/rollout";
+import { DEFAULT_HEALTH_CHECK, HealthCheckSettings, parseHealthCheck } from "./platforms/scripts";
 import { isAgentVersion, LATEST } from "./platforms/version";
 import {
     awsCliBaseEnvironment, AwsCredentialSettings, awsSettingsFromArgs, awsSettingsFromConfig,
@@ -104,6 +106,18 @@ export interface InstallOnPublish {
     readonly installationType?: InstallationType;
 }
 
+/**
+ * The health check of the package's scripts: after the package manager step, install and update
+ * wait until the agent's service runs (Linux `osqueryd`, Windows `uptycsosquery`) and fail
+ * otherwise; every zip carries a `validate` script with the same check.
+ */
+export interface HealthCheck {
+    /** Default true. False: no wait and no `validate` script. */
+    readonly enabled?: boolean;
+    /** How long to wait for the agent, seconds (5–1800). Default 120. */
+    readonly timeoutSeconds?: number;
+}
+
 /** Share the package with, and install it in, every account of some organizational units (a service-managed StackSet). */
 export interface Organization {
     /** OUs (`ou-...`, or the root `r-...`) whose accounts, all descendants, get the package. */
@@ -173,6 +187,17 @@ export interface UptycsDistributorPackageArgs {
     readonly installOnPublish?: pulumi.Input<InstallOnPublish>;
     /** Package versions kept (1–24); older ones are deleted after each publish. Default 20. */
     readonly keepVersions?: pulumi.Input<number>;
+    /**
+     * The install scripts' health check: an install or update counts only once the agent runs.
+     * Default: enabled, 120 seconds. Changing it changes the zips and the document version.
+     */
+    readonly healthCheck?: pulumi.Input<HealthCheck>;
+    /**
+     * Publish even when the package's default version was set by hand (a rollback in the console)
+     * since this stack last published. Default false: such a `pulumi up` fails, naming the
+     * versions, and publishes nothing. Set it for one run, then unset it.
+     */
+    readonly overrideManualRollback?: pulumi.Input<boolean>;
     /** Regions to publish in. Default: the region of the component's aws provider alone, under single-region resource names. */
     readonly regions?: pulumi.Input<pulumi.Input<string>[]>;
     /** Share with and install in every account of some organizational units. */
@@ -196,7 +221,7 @@ export interface UptycsDistributorPackageArgs {
 /** The arguments whose values shape the package's resources: they must be known to register them. */
 export const SHAPING_ARGUMENTS = [
     "packageName", "mapping", "mappingFile", "installerSource", "installerDir", "buildDir", "tags",
-    "association", "installOnPublish", "keepVersions", "regions", "organization",
+    "association", "installOnPublish", "keepVersions", "healthCheck", "regions", "organization",
 ] as const;
 type ShapingArgument = (typeof SHAPING_ARGUMENTS)[number];
 
@@ -233,6 +258,8 @@ export interface ResolvedPackageArgs {
     readonly association?: AssociationSettings;
     readonly installOnPublish?: InstallOnPublishSettings;
     readonly keepVersions: number;
+    readonly healthCheck: HealthCheckSettings;
+    readonly overrideManualRollback: pulumi.Input<boolean>;
     /**
      * The stack's `aws:region`: the region of the default provider, and the home region of
      * `regions`. Required unless the component has an explicit aws provider.
@@ -328,6 +355,7 @@ function providerArgsOf(c: AwsCredentials): aws.ProviderArgs {
 /** The settings of `awsCredentials`, its secrets standing in (`secret`) when they are outputs. @throws ArgumentError naming the field. */
 function checkCredentials(c: AwsCredentials): AwsCredentialSettings {
     const standIn = (v: pulumi.Input<string> | undefined): string | undefined => (v === undefined || isPlain(v) ? v : "secret");
+    check("awsCredentials", c, (v) => refuseUnknownFields(v as Record<string, unknown>, AWS_CREDENTIAL_FIELDS));
     try {
         return awsSettingsFromArgs({ ...c, secretKey: standIn(c.secretKey), token: standIn(c.token) }, "awsCredentials");
     } catch (e) {
@@ -386,6 +414,10 @@ export function resolvePackageArgs(args: KnownPackageArgs, context: PackageConte
     if (isPlain(sensorOnly) && typeof sensorOnly !== "boolean") {
         throw argumentError("sensorOnly", `must be true or false, got '${String(sensorOnly)}'`);
     }
+    const overrideManualRollback = args.overrideManualRollback ?? false;
+    if (isPlain(overrideManualRollback) && typeof overrideManualRollback !== "boolean") {
+        throw argumentError("overrideManualRollback", `must be true or false, got '${String(overrideManualRollback)}'`);
+    }
     const packageName = args.packageName ?? "UptycsAgent";
     const nameProblem = packageNameProblem(packageName);
     if (nameProblem !== undefined) {
@@ -438,6 +470,7 @@ export function resolvePackageArgs(args: KnownPackageArgs, context: PackageConte
         : args.shareWithAccounts ?? [];
     const association = args.association === undefined ? undefined : check("association", args.association, parseAssociation);
     const installOnPublish = args.installOnPublish === undefined ? undefined : check("installOnPublish", args.installOnPublish, parseInstallOnPublish);
+    const healthCheck = args.healthCheck === undefined ? DEFAULT_HEALTH_CHECK : check("healthCheck", args.healthCheck, parseHealthCheck);
     const keepVersions = args.keepVersions ?? 20;
     if (!Number.isInteger(keepVersions) || keepVersions < 1 || keepVersions > MAX_PACKAGE_VERSIONS - 1) {
         throw argumentError("keepVersions", `must be a whole number from 1 to ${MAX_PACKAGE_VERSIONS - 1} (a package holds at most ${MAX_PACKAGE_VERSIONS} versions, one is being published), got ${JSON.stringify(keepVersions)}`);
@@ -492,7 +525,7 @@ export function resolvePackageArgs(args: KnownPackageArgs, context: PackageConte
     return Object.freeze({
         agentVersion, sensorOnly, packageName, bucketName: args.bucketName, installerSource, installerDir,
         entries: Object.freeze([...entries]), buildDir, tags: Object.freeze({ ...tags }), shareWithAccounts,
-        association, installOnPublish, keepVersions, region, regions: regions === undefined ? undefined : Object.freeze([...regions]),
+        association, installOnPublish, keepVersions, healthCheck, overrideManualRollback, region, regions: regions === undefined ? undefined : Object.freeze([...regions]),
         organization, apiKey, aws: Object.freeze(aws),
         awsProviderArgs: credentials === undefined ? awsProviderArgs() : credentials.providerArgs,
     });

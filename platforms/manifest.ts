@@ -10,6 +10,28 @@ import {
 import { sha256Hex } from "./digest";
 import { AgentMappingEntry, versionKey } from "./mapping";
 
+/**
+ * The zip a mapping entry shares with others: entries of one group get byte-identical zips, so
+ * they name one file in the manifest and one S3 object. With installers from the Uptycs API the
+ * zip depends only on the installer (`upt_package`, `arch_type`, the component's agent version
+ * and build) and the scripts (the installer family): `<upt_package>-<arch_type>`, e.g. the
+ * x86_64 RPM serves every RPM platform. A `local` folder per entry may hold any installer: its
+ * `dir` alone. Several platforms may name one file: "Different platforms might sometimes use the
+ * same file, but all files that you attach to your package must be listed in the Files section
+ * of the manifest" (AWS Systems Manager User Guide, Distributor, "Create a package").
+ */
+export function zipGroupOf(entry: AgentMappingEntry, installerSource: "api" | "local"): string {
+    return installerSource === "api" ? `${entry.upt_package}-${entry.arch_type}` : entry.dir;
+}
+
+/**
+ * The file name of a zip (its S3 object's base name and its name in the manifest):
+ * `<group>-<agent version>-<12 hex of its sha256>.zip`, so it changes exactly when the bytes do.
+ */
+export function zipFileNameOf(group: string, agentVersion: string, zipSha256: string): string {
+    return `${group}-${agentVersion}-${zipSha256.slice(0, 12)}.zip`;
+}
+
 /** One built zip and the mapping entry it serves. */
 export interface PackageZip {
     readonly entry: AgentMappingEntry;
@@ -69,7 +91,7 @@ export function buildManifest(zips: readonly PackageZip[], options: ManifestOpti
         }
         return [platform, sortedObject([...byVersion].map(([ver, archs]) => [ver, sortedObject(archs)]))];
     }));
-    const files = sortedObject(zips.map((z) => [z.zipFileName, { checksums: { sha256: z.zipSha256 } }]));
+    const files = sortedObject([...new Map(zips.map((z) => [z.zipFileName, { checksums: { sha256: z.zipSha256 } }]))]);
     const build = options.sensorOnly ? "sensor-only (osquery)" : "Uptycs Protect";
     const body = {
         publisher: "Uptycs",
@@ -84,6 +106,8 @@ export function buildManifest(zips: readonly PackageZip[], options: ManifestOpti
     };
     const problems = [
         ...manifestProblems(manifest),
+        ...zips.filter((z) => manifest.files[z.zipFileName].checksums.sha256 !== z.zipSha256)
+            .map((z) => `${z.zipFileName} names two zips (sha256 ${manifest.files[z.zipFileName].checksums.sha256} and ${z.zipSha256})`),
         ...zips.filter((z) => z.zipSize > MAX_FILE_BYTES).map((z) => `${z.zipFileName} is ${z.zipSize} bytes, over the ${MAX_FILE_BYTES}-byte limit per attached file`),
     ];
     if (problems.length > 0) {

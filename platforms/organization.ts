@@ -8,6 +8,7 @@
  * reference; AWS Systems Manager, "Install or update packages" (`AWS-ConfigureAWSPackage` takes a
  * package shared from another account by its ARN); AWS Organizations OU id format.
  */
+import { isRecord, refuseUnknownFields } from "./objects";
 import { InstallationType, InstanceTargets, parseInstallationType, parseTargets, ssmTargets } from "./rollout";
 
 /** An AWS region code of a commercial, China or GovCloud partition, e.g. `eu-west-1`. */
@@ -19,9 +20,6 @@ export const OU_ID_PATTERN = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 /** The placeholder in `bucketName` that becomes each region's code. */
 export const REGION_PLACEHOLDER = "{region}";
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /**
  * Validates a list of region codes: non-empty, each a region, none twice.
@@ -123,6 +121,8 @@ export function parseOrganization(value: unknown, publishRegions: readonly strin
     if (!isRecord(value)) {
         throw new Error("must be an object with organizationalUnitIds and optional regions, targets, installationType, scheduleExpression, callAs, maxConcurrentPercentage, failureTolerancePercentage, regionConcurrencyType");
     }
+    refuseUnknownFields(value, ["organizationalUnitIds", "regions", "targets", "installationType", "scheduleExpression", "callAs",
+        "maxConcurrentPercentage", "failureTolerancePercentage", "regionConcurrencyType"]);
     const ous = value.organizationalUnitIds;
     if (!Array.isArray(ous) || ous.length === 0) {
         throw new Error("organizationalUnitIds must be a non-empty list of OU ids such as ou-ab12-cdef3456");

@@ -8,6 +8,7 @@
  * and the Distributor quota of 25 versions per package.
  */
 import { MAX_PACKAGE_VERSIONS, MAX_SHARE_ACCOUNTS, VERSION_NAME_PATTERN } from "./distributor";
+import { isRecord, refuseUnknownFields } from "./objects";
 
 /** Which managed instances to install on: those with a tag, or all of them. */
 export type InstanceTargets = { readonly tagKey: string; readonly tagValues: readonly string[] } | "all";
@@ -55,9 +56,6 @@ export const MAX_TAGS = 10;
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"];
 const INSTALLATION_TYPES: readonly InstallationType[] = Object.values(InstallationType);
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /**
  * Validates `shareWithAccounts`: distinct 12-digit AWS account ids, at most {@link MAX_SHARE_ACCOUNTS}.
@@ -74,6 +72,27 @@ export function parseShareAccounts(value: unknown): string[] {
     const ids = [...new Set(value as string[])];
     if (ids.length > MAX_SHARE_ACCOUNTS) {
         throw new Error(`lists ${ids.length} distinct accounts; a document can be shared with at most ${MAX_SHARE_ACCOUNTS} accounts per region (SSM quota)`);
+    }
+    return ids;
+}
+
+/** An account of an organizational unit, as `getOrganizationalUnitDescendantAccounts` lists it. */
+export interface OrganizationAccount {
+    readonly id: string;
+    readonly status: string;
+}
+
+/**
+ * The accounts a package is shared with: `listed` (`shareWithAccounts`, validated) and the
+ * ACTIVE accounts of the OUs, each once, sorted, never `own` (the publishing account).
+ * @throws Error naming what is wrong with `listed`, or the count when the union is over
+ *   {@link MAX_SHARE_ACCOUNTS} (SSM: a document is shared with at most 1000 accounts per region).
+ */
+export function shareAccountIds(listed: unknown, ouAccounts: readonly OrganizationAccount[], own: string): string[] {
+    const ids = [...new Set([...parseShareAccounts(listed), ...ouAccounts.filter((a) => a.status === "ACTIVE").map((a) => a.id)])].filter((id) => id !== own).sort();
+    if (ids.length > MAX_SHARE_ACCOUNTS) {
+        throw new Error(`organization.organizationalUnitIds and shareWithAccounts come to ${ids.length} accounts; `
+            + `a document can be shared with at most ${MAX_SHARE_ACCOUNTS} per region (SSM quota; ask AWS to raise it, or split the OUs across packages)`);
     }
     return ids;
 }
@@ -110,6 +129,13 @@ export function parseTargets(value: unknown): InstanceTargets {
     if (value === "all" || (isRecord(value) && value.all === true && value.tagKey === undefined && value.tagValues === undefined)) {
         return "all";
     }
+    if (isRecord(value)) {
+        try {
+            refuseUnknownFields(value, ["all", "tagKey", "tagValues"]);
+        } catch (e) {
+            throw new Error(`targets ${(e as Error).message}`);
+        }
+    }
     if (isRecord(value) && typeof value.tagKey === "string" && value.tagKey !== "" && Array.isArray(value.tagValues)
         && value.tagValues.length > 0 && value.tagValues.every((v) => typeof v === "string" && v !== "")) {
         return { tagKey: value.tagKey, tagValues: value.tagValues as string[] };
@@ -144,6 +170,7 @@ export function parseAssociation(value: unknown): AssociationSettings {
     if (!isRecord(value)) {
         throw new Error("must be an object with targets and optional scheduleExpression, installationType, maxConcurrency, maxErrors, complianceSeverity");
     }
+    refuseUnknownFields(value, ["targets", "scheduleExpression", "installationType", "maxConcurrency", "maxErrors", "complianceSeverity"]);
     return {
         scheduleExpression: optionalString(value, "scheduleExpression", "rate(1 day)", /^(cron|rate)\(.+\)$/),
         targets: parseTargets(value.targets),
@@ -162,6 +189,7 @@ export function parseInstallOnPublish(value: unknown): InstallOnPublishSettings 
     if (!isRecord(value)) {
         throw new Error("must be an object with targets and optional installationType");
     }
+    refuseUnknownFields(value, ["targets", "installationType"]);
     return { targets: parseTargets(value.targets), installationType: parseInstallationType(value.installationType) };
 }
 
@@ -240,4 +268,35 @@ export function chooseVersionName(contentVersion: string, versions: readonly Pac
         throw new Error(`the document VersionName '${name}' does not match ${VERSION_NAME_PATTERN}`);
     }
     return name;
+}
+
+/** What {@link manualRollbackProblem} compares. */
+export interface PublishIntent {
+    /** The Distributor package (SSM document) name. */
+    readonly packageName: string;
+    /** The region of the package. */
+    readonly region: string;
+    /** The VersionName this stack published last (its state), undefined before its first publish. */
+    readonly published?: string;
+    /** The VersionName about to be published ({@link chooseVersionName}). */
+    readonly next: string;
+}
+
+/**
+ * Why publishing `intent.next` would undo a rollback made by hand, or undefined when it would
+ * not: the package's default version (`versions`) is neither what this stack published last nor
+ * what it is about to publish, so someone set it since ("Set default version" in the console,
+ * `aws ssm update-document-default-version`), and a publish would make the new version the
+ * default over it. Content equal to the hand-set version (`agentVersion` pinned to it) publishes
+ * nothing and is never a problem.
+ */
+export function manualRollbackProblem(intent: PublishIntent, versions: readonly PackageVersion[]): string | undefined {
+    const current = versions.find((v) => v.isDefault);
+    const name = current?.versionName ?? current?.documentVersion;
+    if (current === undefined || intent.published === undefined || name === intent.published || name === intent.next) {
+        return undefined;
+    }
+    return `the default version of Distributor package ${intent.packageName} in ${intent.region} is ${name}, set by hand; this stack published ${intent.published} `
+        + `and would now publish ${intent.next} as the default over it. To stay on the rolled-back agent, pin agentVersion to its version; `
+        + "to publish anyway, set overrideManualRollback to true for this run (pulumi config set overrideManualRollback true), then unset it";
 }

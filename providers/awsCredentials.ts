@@ -15,6 +15,7 @@
  * These functions also run inside serialized dynamic providers: node modules are required inside.
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import { refuseUnknownFields } from "../platforms/objects";
 
 /** One entry of `aws:assumeRoles`. */
 export interface AwsAssumeRole {
@@ -102,6 +103,11 @@ function parseRole(key: string, value: unknown): AwsAssumeRole {
         throw new Error(`${key} must be an object with roleArn`);
     }
     const r = value as Record<string, unknown>;
+    try {
+        refuseUnknownFields(r, ["roleArn", "sessionName", "externalId", "duration", "policy", "policyArns", "sourceIdentity", "tags", "transitiveTagKeys"]);
+    } catch (e) {
+        throw new Error(`${key} ${(e as Error).message}`);
+    }
     const str = (field: string): string | undefined => {
         const v = r[field];
         if (v !== undefined && typeof v !== "string") {

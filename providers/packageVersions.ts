@@ -13,7 +13,7 @@
  * They run in serialized dynamic providers: the AWS SDK is required inside the functions.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { chooseVersionName, PackageVersion, versionsToPrune } from "../platforms/rollout";
+import { chooseVersionName, manualRollbackProblem, PackageVersion, versionsToPrune } from "../platforms/rollout";
 import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFromConfig } from "./awsCredentials";
 
 /** The resource inputs for resolved properties `T`. */
@@ -97,6 +97,14 @@ interface VersionNameProps extends CallerProps {
     readonly packageName: string;
     /** The content-derived version (manifest `version` before history is considered). */
     readonly contentVersion: string;
+    /** Publish even when the default version was set by hand since this stack's last publish. Default false. */
+    readonly overrideManualRollback?: boolean;
+}
+
+/** State of {@link PackageVersionName}. */
+interface VersionNameOutputs extends Omit<VersionNameProps, "credentials"> {
+    /** The VersionName chosen: what this stack publishes (and, once published, published last). */
+    readonly versionName: string;
 }
 
 /** Inputs of {@link PackageVersionName}. */
@@ -116,12 +124,27 @@ export class VersionNameProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async create(props: VersionNameProps): Promise<pulumi.dynamic.CreateResult> {
-        const history = await listVersions(credentialsFor(props, this.aws), props.packageName, props.region, props.accountId, "choose the next version name");
-        return { id: `${props.region}/${props.packageName}`, outs: { ...withoutCredentials(props), versionName: chooseVersionName(props.contentVersion, history) } };
+        return { id: `${props.region}/${props.packageName}`, outs: await this.choose(props) };
     }
 
-    async update(_id: string, _olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: (await this.create(news)).outs };
+    /**
+     * @throws Error when the default version was set by hand since this stack published
+     *   `olds.versionName` and a new version would be published over it (see `manualRollbackProblem`),
+     *   unless `overrideManualRollback`: nothing is published then.
+     */
+    async update(_id: string, olds: VersionNameOutputs, news: VersionNameProps): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await this.choose(news, olds.versionName) };
+    }
+
+    private async choose(props: VersionNameProps, published?: string): Promise<VersionNameOutputs> {
+        const history = await listVersions(credentialsFor(props, this.aws), props.packageName, props.region, props.accountId, "choose the next version name");
+        const versionName = chooseVersionName(props.contentVersion, history);
+        const problem = props.overrideManualRollback === true ? undefined
+            : manualRollbackProblem({ packageName: props.packageName, region: props.region, published, next: versionName }, history);
+        if (problem !== undefined) {
+            throw new Error(problem);
+        }
+        return { ...withoutCredentials(props), versionName };
     }
 }
 

@@ -15,9 +15,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { installerNameProblem, INSTALLER_EXTENSION } from "../platforms/installer";
-import { AgentMappingEntry, entryFamily, validateAgentMappingEntry } from "../platforms/mapping";
+import { AgentMappingEntry, validateAgentMappingEntry } from "../platforms/mapping";
 import { canonicalJson, sha256Hex } from "../platforms/digest";
-import { renderScripts, scriptsDigest } from "../platforms/scripts";
+import { zipFileNameOf, zipGroupOf } from "../platforms/manifest";
+import { fillScripts, INSTALLER_PLACEHOLDER, PackageScripts, scriptsDigest } from "../platforms/scripts";
 import { isAgentVersion, LATEST } from "../platforms/version";
 import {
     countIo, fileFingerprint, hashingTap, installerCacheDir, partFile, prepareDir, sha256File, tightenBuildFolder, writeFileAtomic,
@@ -105,6 +106,11 @@ export interface UptycsAgentArtifactInputs {
     readonly installerDir?: pulumi.Input<string>;
     /** Distributor package name, prefixed to the scripts' log lines. */
     readonly packageName: pulumi.Input<string>;
+    /**
+     * The zip's scripts (file name → text, see `scriptTemplates`), the installer's name still
+     * {@link INSTALLER_PLACEHOLDER}: rendered by the program, so the provider carries no templates.
+     */
+    readonly scripts: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Build folder, relative to the project. */
     readonly buildDir: pulumi.Input<string>;
     /**
@@ -122,6 +128,8 @@ interface CheckedProps {
     readonly installerSource: InstallerSource;
     readonly installerDir: string;
     readonly packageName: string;
+    /** The script templates; an input only (state keeps {@link scriptsDigest}). */
+    readonly scripts: PackageScripts;
     readonly buildDir: string;
     /** The concrete agent version that is built. */
     readonly version: string;
@@ -132,7 +140,7 @@ interface CheckedProps {
     readonly tenant: string;
     /** The asset group the installer enrolls into (`GET /objectGroups`, named `assets`); `""` for `local`. */
     readonly assetGroupId: string;
-    /** sha256 of the scripts rendered from the templates (a template change changes the zip). */
+    /** sha256 of `scripts` (a template change changes the zip). */
     readonly scriptsDigest: string;
     /** For `local`: the installer's path and sha256 as found by `check`; `""` for `api`. */
     readonly localInstaller: string;
@@ -146,17 +154,21 @@ interface CheckedProps {
     readonly apiKey?: string;
 }
 
-/** Outputs of {@link UptycsAgentArtifact} (also its state): never the key. */
-export interface UptycsAgentArtifactOutputs extends Omit<CheckedProps, "apiKey"> {
+/** Outputs of {@link UptycsAgentArtifact} (also its state): never the key, nor the script text (its digest stands for it). */
+export interface UptycsAgentArtifactOutputs extends Omit<CheckedProps, "apiKey" | "scripts"> {
     /** Installer file name inside the zip, as the Uptycs API named it. */
     readonly installerFileName: string;
     /** Installer size in bytes. */
     readonly installerSize: number;
     /** Hex sha256 of the installer. */
     readonly installerSha256: string;
-    /** `<dir>-<version>-<12 hex>.zip`; changes whenever the zip's content changes. */
+    /**
+     * `<group>-<version>-<12 hex>.zip` (group: `<upt_package>-<arch_type>`, or `dir` for `local`):
+     * the name in the manifest and S3, shared by the entries whose zips are byte-identical;
+     * changes whenever the zip's content changes.
+     */
     readonly zipFileName: string;
-    /** Path of the zip relative to the project (inside `buildDir`). */
+    /** Path of the zip relative to the project (inside `buildDir`): `zips/<dir>-<version>-<12 hex>.zip`, the entry's own hard link. */
     readonly zipPath: string;
     /** Hex sha256 of the zip. */
     readonly zipSha256: string;
@@ -204,6 +216,11 @@ class CorruptCache extends Error {}
 const CARRIER_ZIP = "installer.zip";
 
 /** Properties whose change changes the zip; `diff` reports them by these names. */
+/** The zip's file name in the manifest and S3: shared by every entry of its group (see `zipGroupOf`). */
+function sharedZipName(props: Pick<CheckedProps, "entry" | "installerSource" | "version">, zipSha256: string): string {
+    return zipFileNameOf(zipGroupOf(props.entry, props.installerSource), props.version, zipSha256);
+}
+
 const ZIP_INPUTS: readonly (keyof UptycsAgentArtifactOutputs & keyof CheckedProps)[] = [
     "version", "tenant", "assetGroupId", "sensorOnly", "entry", "installerSource", "installerDir", "packageName", "buildDir",
     "scriptsDigest", "localInstallerSha256",
@@ -322,6 +339,11 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
                 fail(key, "must be a non-empty string");
             }
         }
+        const scripts = news.scripts;
+        if (typeof scripts !== "object" || scripts === null || Array.isArray(scripts) || Object.keys(scripts).length === 0
+            || !Object.values(scripts).every((t) => typeof t === "string") || !Object.values(scripts).some((t) => (t as string).includes(INSTALLER_PLACEHOLDER))) {
+            fail("scripts", `must map script names to their text, naming the installer as ${INSTALLER_PLACEHOLDER}`);
+        }
         const ownKey = news.apiKey;
         if (ownKey !== undefined && typeof ownKey !== "string") {
             fail("apiKey", "must be the key file's JSON text");
@@ -370,7 +392,8 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             version,
             tenant,
             assetGroupId,
-            scriptsDigest: scriptsDigest(entryFamily(entry), news.packageName as string),
+            scripts: scripts as PackageScripts,
+            scriptsDigest: scriptsDigest(scripts as PackageScripts),
             localInstaller,
             localInstallerSha256,
             localInstallerFingerprint,
@@ -381,6 +404,10 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
 
     async diff(_id: string, olds: UptycsAgentArtifactOutputs, news: CheckedProps): Promise<ArtifactDiffResult> {
         const diffs: string[] = ZIP_INPUTS.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
+        // State written when every entry had a zip name of its own: the shared name is an update.
+        if (diffs.length === 0 && olds.zipFileName !== sharedZipName(olds, olds.zipSha256)) {
+            diffs.push("zipFileName");
+        }
         // The zip lives on this machine only: rebuild it when it is gone or not what state says.
         // Size, inode and mtime as built: nothing to read; otherwise its bytes decide.
         if (diffs.length === 0) {
@@ -425,15 +452,17 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         const fs: typeof import("fs") = require("fs");
         const path: typeof import("path") = require("path");
         const source = props.installerSource === "local" ? `${props.localInstaller}@${props.localInstallerSha256}` : this.cacheDirOf(props);
-        const first = await this.once(`zip:${props.buildDir}:${source}:${entryFamily(props.entry)}:${props.packageName}`, () => this.buildZip(props));
-        const zipFileName = `${props.entry.dir}-${props.version}-${first.sha256.slice(0, 12)}.zip`;
-        const zipPath = path.join(props.buildDir, "zips", zipFileName);
+        const first = await this.once(`zip:${props.buildDir}:${source}:${props.scriptsDigest}`, () => this.buildZip(props));
+        // Each entry keeps its own hard link, so deleting one entry's artifact never removes the
+        // file that other entries (and the S3 object they share) still read.
+        const ownName = zipFileNameOf(props.entry.dir, props.version, first.sha256);
+        const zipPath = path.join(props.buildDir, "zips", ownName);
         if (zipPath !== first.zipPath) {
             // Once per file: several entries, or packages of one program, may want the same zip.
             await this.once(`link:${zipPath}`, async () => {
                 const [have, want] = await Promise.all([fs.promises.stat(zipPath).catch(() => undefined), fs.promises.stat(first.zipPath)]);
                 if (have?.ino !== want.ino || have?.dev !== want.dev) {
-                    const part = partFile(path.dirname(zipPath), zipFileName);
+                    const part = partFile(path.dirname(zipPath), ownName);
                     await fs.promises.rm(part, { force: true });
                     await fs.promises.link(first.zipPath, part).catch(() => fs.promises.copyFile(first.zipPath, part));
                     await fs.promises.rename(part, zipPath);
@@ -441,13 +470,13 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             });
         }
         // The key stays an input: a rotated key of the same tenant changes no zip.
-        const { apiKey, ...checked } = props;
+        const { apiKey, scripts, ...checked } = props;
         return {
             ...checked,
             installerFileName: first.installer.fileName,
             installerSize: first.installer.size,
             installerSha256: first.installer.sha256,
-            zipFileName,
+            zipFileName: sharedZipName(props, first.sha256),
             zipPath,
             zipSha256: first.sha256,
             zipSize: first.size,
@@ -465,9 +494,8 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
 
     /** The zip entries of the scripts for `installer`, and the installer's entry from `stream`. */
     private entries(props: CheckedProps, installer: string, stream: NodeJS.ReadableStream): ZipEntry[] {
-        const scripts = renderScripts(entryFamily(props.entry), props.packageName, installer);
         return [
-            ...Object.entries(scripts).map(([name, content]) => ({ name, content, mode: 0o755 })),
+            ...Object.entries(fillScripts(props.scripts, installer)).map(([name, content]) => ({ name, content, mode: 0o755 })),
             { name: installer, stream, mode: 0o644 },
         ];
     }

@@ -75,7 +75,10 @@ export function tenantId(apiKey: UptycsApiKey): string {
 export interface RequestPolicy {
     /** Milliseconds without any byte from the server before a request is aborted. Default 60000. */
     readonly idleTimeoutMs: number;
-    /** Retries after the first attempt on 5xx, 429 and network errors. Default 4. */
+    /**
+     * Retries after the first attempt on 5xx, 429 and network errors. Default 4. A 429 or 503's
+     * `Retry-After` is waited out first; one longer than `idleTimeoutMs` fails at once.
+     */
     readonly retries: number;
     /** First backoff in milliseconds, doubled per retry. Default 1000. */
     readonly minBackoffMs: number;
@@ -95,6 +98,23 @@ export interface UptycsApiError extends Error {
 // Error subclass rewritten so loses its message.
 function apiError(message: string, status?: number): UptycsApiError {
     return Object.assign(new Error(message), { name: "UptycsApiError" as const, status });
+}
+
+/**
+ * The wait a 429 or 503 asks for in its `Retry-After` header (RFC 9110 §10.2.3), in
+ * milliseconds: delta-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`, counted
+ * from `now`; a date past gives 0). Undefined without the header or when it is neither form.
+ */
+export function retryAfterMs(header: string | null | undefined, now: number): number | undefined {
+    const value = header?.trim();
+    if (value === undefined || value === "") {
+        return undefined;
+    }
+    if (/^[0-9]+$/.test(value)) {
+        return Number(value) * 1000;
+    }
+    const date = Date.parse(value);
+    return Number.isNaN(date) || !/[A-Za-z]{3},? /.test(value) ? undefined : Math.max(0, date - now);
 }
 
 /** True for errors retrying cannot fix. */
@@ -183,7 +203,13 @@ export async function uptycsGet<T>(
                     response.status));
             }
             if (response.status === 429 || response.status >= 500) {
-                throw new Error(`${what} answered HTTP ${response.status}`);
+                const asked = response.status === 429 || response.status === 503 ? retryAfterMs(response.headers.get("retry-after"), Date.now()) : undefined;
+                // A wait longer than a request may idle is not worth holding the run for.
+                if (asked !== undefined && asked > policy.idleTimeoutMs) {
+                    throw new pRetry.AbortError(apiError(`${what} answered HTTP ${response.status} asking to retry after ${asked / 1000} s `
+                        + `(Retry-After: ${response.headers.get("retry-after")}), longer than uptycs:requestTimeout (${policy.idleTimeoutMs / 1000} s): try again later`, response.status));
+                }
+                throw Object.assign(new Error(`${what} answered HTTP ${response.status}`), { retryAfterMs: asked });
             }
             if (response.status < 200 || response.status >= 300) {
                 const body = redact((await response.text().catch(() => "")).slice(0, 200), apiKey);
@@ -201,7 +227,17 @@ export async function uptycsGet<T>(
         }
     };
     try {
-        return await pRetry(attempt, { retries: policy.retries, factor: 2, minTimeout: policy.minBackoffMs, randomize: true });
+        // Our backoff is jittered (randomize), so parallel downloads do not retry in step; a
+        // server's Retry-After is waited out before it.
+        return await pRetry(attempt, {
+            retries: policy.retries, factor: 2, minTimeout: policy.minBackoffMs, randomize: true,
+            onFailedAttempt: async (e) => {
+                const asked = (e as Error & { retryAfterMs?: number }).retryAfterMs;
+                if (asked !== undefined && e.retriesLeft > 0) {
+                    await new Promise((resolve) => setTimeout(resolve, asked));
+                }
+            },
+        });
     } catch (e) {
         if (isUptycsApiError(e)) {
             throw e;

@@ -16,6 +16,7 @@ import { distinctZipBytes, takeCounters } from "../test/support/ioCounters";
 import { ARTIFACT_TYPE, ProgramRun } from "../test/support/program";
 import { ROOT, TestStack } from "../test/support/e2e";
 import { ensureTestCertificate } from "../test/support/tls";
+import { loadAsRuntime } from "../test/support/runtimeLoad";
 
 const MB = 1024 * 1024;
 const SIZES_MB = (process.env.BENCH_SIZES_MB ?? "32,256").split(",").map(Number);
@@ -74,6 +75,68 @@ async function rawLimit(api: FakeUptycsApi, run: ProgramRun, env: NodeJS.Process
     return Number(out.trim());
 }
 
+// The program as the Pulumi CLI's runtime starts it (its ts-node settings, see runtimeLoad.ts),
+// run to its outputs under mocks that answer at once: what a `pulumi preview` waits for before
+// the first provider call. Plain JS, so no test harness module is compiled on the way.
+const PROGRAM_UNDER_MOCKS = `
+const pulumi = require("@pulumi/pulumi");
+exports.run = async () => {
+    pulumi.runtime.setMocks({
+        newResource: async (a) => {
+            const e = a.inputs.entry;
+            const artifact = e === undefined ? {} : {
+                version: "5.14.2.21", zipFileName: e.upt_package + "-" + e.arch_type + "-5.14.2.21-0123456789ab.zip", zipPath: e.dir + ".zip",
+                zipSha256: "ab".repeat(32), zipSize: 1, installerFileName: "i",
+            };
+            return { id: a.name + "-id", state: { ...a.inputs, ...artifact, bucket: a.name, arn: "arn:aws:x:::" + a.name, versionName: a.inputs.contentVersion } };
+        },
+        call: async () => ({ accountId: "123456789012", region: "us-east-1", name: "us-east-1", accounts: [] }),
+    }, "uptycs-distributor", "bench", false);
+    pulumi.runtime.setAllConfig({ "aws:region": "us-east-1", "uptycs:apiKeyFile": process.env.BENCH_KEY_FILE });
+    const outputs = require(require("path").resolve("index.ts"));
+    await new Promise((resolve) => pulumi.all(Object.values(outputs).filter(pulumi.Output.isInstance)).apply(resolve));
+};
+`;
+
+/** Median seconds of {@link REPEAT} fresh program starts as the runtime does them, type-checked per `tsconfig`. */
+async function runtimeStart(tsconfig: string, keyFile: string): Promise<{ seconds: number; transpileOnly: boolean }> {
+    const dir = fs.mkdtempSync(path.join(ROOT, "build", "bench-runtime-"));
+    const entry = path.join(dir, "program.js");
+    fs.writeFileSync(entry, PROGRAM_UNDER_MOCKS);
+    try {
+        const runs = [];
+        for (let i = 0; i < REPEAT; i++) {
+            const r = await loadAsRuntime(ROOT, entry, { PULUMI_NODEJS_TSCONFIG_PATH: tsconfig, BENCH_KEY_FILE: keyFile });
+            // The SDK may exit non-zero for promises still pending at exit (resources no output waits on); the run reported its outputs.
+            if (r.seconds === undefined) {
+                throw new Error(`the program did not start as the runtime starts it: ${r.output.slice(-2000)}`);
+            }
+            runs.push(r);
+        }
+        return { seconds: median(runs.map((r) => r.seconds!)), transpileOnly: runs[0].transpileOnly === true };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * What one region's S3 objects upload (each object's bytes once: the zips' files and the
+ * manifest), and the state the dynamic resources leave: each one's inputs and outputs as JSON,
+ * the serialized provider (`__provider`) included in both, as the engine stores them.
+ */
+async function uploadAndState(run: ProgramRun): Promise<{ objects: number; bytesPerRegion: number; stateBytes: number; providerBytes: number }> {
+    const objects = run.byType("aws:s3/bucketObjectv2:BucketObjectv2");
+    let bytes = 0;
+    for (const o of objects) {
+        const source = o.inputs.source as { path?: Promise<string> } | undefined;
+        bytes += source?.path !== undefined ? fs.statSync(path.join(ROOT, await source.path)).size : Buffer.byteLength(String(o.inputs.content ?? ""));
+    }
+    const dynamic = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+    const stateBytes = dynamic.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r.inputs)) + Buffer.byteLength(JSON.stringify({ ...r.state, __provider: r.inputs.__provider })), 0);
+    const artifact = run.byType(ARTIFACT_TYPE)[0];
+    return { objects: objects.length, bytesPerRegion: bytes, stateBytes, providerBytes: Buffer.byteLength(String(artifact.inputs.__provider)) };
+}
+
 /** One size: cold up, raw limit, no-op up and preview, whole runs. */
 interface SizeFigures {
     readonly mb: number;
@@ -89,6 +152,7 @@ interface SizeFigures {
     readonly preview: number;
     readonly io: { cold: { read: number; hashed: number }; noop: { read: number; hashed: number }; preview: { read: number; hashed: number } };
     readonly zips: string;
+    readonly upload: Awaited<ReturnType<typeof uploadAndState>>;
 }
 
 /** Writes back dirty pages (`sync`), so a phase does not pay for the previous phase's writes. */
@@ -124,7 +188,7 @@ async function measureOnce(api: FakeUptycsApi, mb: number, rep: number, env: Nod
         const preview = seconds(t);
         const previewIo = takeCounters(counters);
         const zips = JSON.stringify(run.byType(ARTIFACT_TYPE).map((a) => `${a.state.zipFileName}:${a.state.zipSha256}`).sort());
-        return { mb, downloaded, zipped, cold, coldCpu, raw, noop, preview, io: { cold: coldIo, noop: noopIo, preview: previewIo }, zips };
+        return { mb, downloaded, zipped, cold, coldCpu, raw, noop, preview, io: { cold: coldIo, noop: noopIo, preview: previewIo }, zips, upload: await uploadAndState(run) };
     } finally {
         stack.remove();
     }
@@ -166,6 +230,8 @@ async function main(): Promise<void> {
             const budget = 1.05 * (f.downloaded + f.zipped);
             row(`${mb} MB: cold up, bytes read from disk / hashed (÷ downloaded + zipped)`, `${(f.io.cold.read / MB).toFixed(1)} / ${(f.io.cold.hashed / MB).toFixed(1)} MB (${(f.io.cold.hashed / (f.downloaded + f.zipped)).toFixed(3)})`, `hashed <= ${(budget / MB).toFixed(1)} MB (1.05)`);
             row(`${mb} MB: no-op up / preview, bytes read + hashed`, `${f.io.noop.read + f.io.noop.hashed} / ${f.io.preview.read + f.io.preview.hashed}`, "0 / 0");
+            row(`${mb} MB: S3 objects and bytes uploaded per region (zips + manifest) ÷ distinct zip bytes`, `${f.upload.objects} objects, ${(f.upload.bytesPerRegion / MB).toFixed(1)} MB (${(f.upload.bytesPerRegion / f.zipped).toFixed(2)})`, "1.00");
+            row(`${mb} MB: state of the dynamic resources (inputs + outputs); one serialized provider`, `${(f.upload.stateBytes / 1024).toFixed(0)} KB; ${(f.upload.providerBytes / 1024).toFixed(1)} KB`);
         }
         if (figures.length >= 2) {
             const [a, b] = [figures[0], figures[figures.length - 1]];
@@ -180,6 +246,21 @@ async function main(): Promise<void> {
             row("provider host CPU per GB downloaded (marginal)", `${((b.coldCpu - a.coldCpu) / (extra / 1024 ** 3)).toFixed(2)} s`);
             row("no-op up and preview (largest size) below the fixed cost", `${b.noop.toFixed(2)} s, ${b.preview.toFixed(2)} s`, `< ${fixed.toFixed(2)} s`);
         }
+        // The program started as the Pulumi CLI starts it: type-checked (the tsconfig as it was
+        // before noCheck) and as shipped.
+        const keyFile = path.join(tlsDir, "bench-key.json");
+        fs.writeFileSync(keyFile, JSON.stringify({ customerId: "c", key: "k", secret: "s", domain: "t", domainSuffix: ".uptycs.io" }));
+        const checkedConfig = path.join(ROOT, "build", "tsconfig.bench-checked.json");
+        fs.writeFileSync(checkedConfig, JSON.stringify({ extends: "../tsconfig.json", compilerOptions: { noCheck: false } }));
+        try {
+            const checked = await runtimeStart(path.relative(ROOT, checkedConfig), keyFile);
+            const shipped = await runtimeStart("tsconfig.json", keyFile);
+            row(`program start to outputs as the Pulumi runtime loads it, type-checked (median of ${REPEAT})`, `${checked.seconds.toFixed(2)} s`);
+            row(`the same with the shipped tsconfig (ts-node transpile-only: ${shipped.transpileOnly})`, `${shipped.seconds.toFixed(2)} s (${(shipped.seconds / checked.seconds).toFixed(2)})`, "transpile-only");
+        } finally {
+            fs.rmSync(checkedConfig, { force: true });
+        }
+
         // Determinism: every repetition built its zips afresh in another folder.
         row(`${REPEAT} cold builds per size: zips byte-identical`, figures.every((f) => f.zips !== "differ") ? "yes" : "NO", "yes");
 

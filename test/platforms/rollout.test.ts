@@ -1,5 +1,10 @@
 import * as assert from "assert";
-import { chooseVersionName, parseAssociation, sendCommandInput, ssmTargets, versionsToPrune } from "../../platforms/rollout";
+import {
+    chooseVersionName, manualRollbackProblem, parseAssociation, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets, versionsToPrune,
+} from "../../platforms/rollout";
+
+/** `n` distinct 12-digit account ids from `from`. */
+const accounts = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => String(100000000000 + from + i));
 
 describe("platforms/rollout", () => {
     it("versionsToPrune keeps the newest, never the default, and rejects a keep outside 1..25", () => {
@@ -14,6 +19,38 @@ describe("platforms/rollout", () => {
     it("targets: tag key/values, or every managed instance", () => {
         assert.deepStrictEqual(ssmTargets("all"), [{ key: "InstanceIds", values: ["*"] }]);
         assert.deepStrictEqual(ssmTargets({ tagKey: "env", tagValues: ["prod", "dev"] }), [{ key: "tag:env", values: ["prod", "dev"] }]);
+    });
+
+    it("share limit at the parser: 1000 distinct accounts pass, 1001 are refused, duplicates count once", () => {
+        assert.strictEqual(parseShareAccounts(accounts(0, 1000)).length, 1000);
+        assert.strictEqual(parseShareAccounts([...accounts(0, 1000), ...accounts(0, 10)]).length, 1000);
+        assert.throws(() => parseShareAccounts(accounts(0, 1001)), /lists 1001 distinct accounts; .* at most 1000/);
+    });
+
+    it("share limit across shareWithAccounts and the OUs' accounts: duplicates once, suspended accounts and the publishing account not at all", () => {
+        const active = (ids: string[]): { id: string; status: string }[] => ids.map((id) => ({ id, status: "ACTIVE" }));
+        // 600 listed + 600 in the OUs, 200 of them the same: 1000.
+        assert.strictEqual(shareAccountIds(accounts(0, 600), active(accounts(400, 600)), "999999999999").length, 1000);
+        assert.throws(() => shareAccountIds(accounts(0, 600), active(accounts(400, 601)), "999999999999"),
+            /organization\.organizationalUnitIds and shareWithAccounts come to 1001 accounts; a document can be shared with at most 1000 per region/);
+        // The publishing account and suspended accounts are not counted.
+        const own = accounts(0, 1)[0];
+        assert.strictEqual(shareAccountIds(accounts(0, 500), [...active(accounts(500, 500)), { id: accounts(1000, 1)[0], status: "SUSPENDED" }, ...active([own])], own).length, 999);
+        assert.deepStrictEqual(shareAccountIds(["222222222222", "111111111111"], active(["111111111111"]), "333333333333"), ["111111111111", "222222222222"]);
+        assert.throws(() => shareAccountIds(["12345"], [], own), /not 12-digit AWS account ids/);
+    });
+
+    it("a default version set by hand is a problem only when a new version would be published over it", () => {
+        const history = [
+            { documentVersion: "1", versionName: "A", isDefault: true },
+            { documentVersion: "2", versionName: "B", isDefault: false },
+        ];
+        const intent = { packageName: "UptycsAgent", region: "us-east-1", published: "B", next: "C" };
+        assert.match(manualRollbackProblem(intent, history)!, /default version of Distributor package UptycsAgent in us-east-1 is A, set by hand; this stack published B and would now publish C/);
+        assert.strictEqual(manualRollbackProblem({ ...intent, next: "A" }, history), undefined, "publishing the hand-set content again");
+        assert.strictEqual(manualRollbackProblem({ ...intent, published: "A" }, history), undefined, "the stack's own default");
+        assert.strictEqual(manualRollbackProblem({ ...intent, published: undefined }, history), undefined, "the stack's first publish");
+        assert.strictEqual(manualRollbackProblem(intent, []), undefined, "no package yet");
     });
 
     it("association defaults", () => {

@@ -107,26 +107,34 @@ describe("UptycsAgentArtifact through the dynamic-provider host", function () {
 describe("UptycsAgentArtifactProvider.diff names what changed", () => {
     const provider = new UptycsAgentArtifactProvider();
     const olds = {
-        entry: { dir: "D" }, agentVersion: "latest", version: "5.14.2.21", sensorOnly: false, installerSource: "api", installerDir: "", packageName: "P",
-        buildDir: "build", scriptsDigest: "a", localInstaller: "", localInstallerSha256: "", zipPath: "does/not/exist.zip", zipSha256: "0",
+        entry: { dir: "D", upt_package: "debian", arch_type: "arm64" }, agentVersion: "latest", version: "5.14.2.21", sensorOnly: false, installerSource: "api", installerDir: "", packageName: "P",
+        buildDir: "build", scriptsDigest: "a", localInstaller: "", localInstallerSha256: "", zipPath: "does/not/exist.zip", zipSha256: "0", zipFileName: "debian-arm64-5.14.2.21-0.zip",
     } as unknown as UptycsAgentArtifactOutputs;
+    /** The new inputs as `check` gives them: the olds' inputs, with the scripts. */
+    const checked = (o: UptycsAgentArtifactOutputs): Parameters<UptycsAgentArtifactProvider["diff"]>[2] => ({ ...o, scripts: {}, apiKey: undefined });
 
     it("lists changed inputs by name", async () => {
-        const diff = await provider.diff("D", olds, { ...olds, version: "5.15.0.1", sensorOnly: true, scriptsDigest: "b" });
+        const diff = await provider.diff("D", olds, { ...checked(olds), version: "5.15.0.1", sensorOnly: true, scriptsDigest: "b" });
         assert.deepStrictEqual(diff.diffs, ["version", "sensorOnly", "scriptsDigest"]);
         assert.strictEqual(diff.changes, true);
     });
 
     it("reports zipSha256 when the local zip is missing", async () => {
-        assert.deepStrictEqual((await provider.diff("D", olds, { ...olds })).diffs, ["zipSha256"]);
+        assert.deepStrictEqual((await provider.diff("D", olds, checked(olds))).diffs, ["zipSha256"]);
+    });
+
+    it("reports zipFileName for state from before zips were shared (the zip named after its entry)", async () => {
+        const old = { ...olds, zipFileName: "D-5.14.2.21-0.zip" };
+        assert.deepStrictEqual((await provider.diff("D", old, checked(old))).diffs, ["zipFileName"]);
     });
 
     it("ignores a change of agentVersion alone (latest → the same pinned version)", async () => {
         const file = path.join(ROOT, "build", `diff-${process.pid}.zip`);
         fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.writeFileSync(file, "zip");
-        const o = { ...olds, zipPath: file, zipSha256: crypto.createHash("sha256").update("zip").digest("hex") };
-        const diff = await provider.diff("D", o, { ...o, agentVersion: "5.14.2.21" });
+        const zipSha256 = crypto.createHash("sha256").update("zip").digest("hex");
+        const o = { ...olds, zipPath: file, zipSha256, zipFileName: `debian-arm64-5.14.2.21-${zipSha256.slice(0, 12)}.zip` };
+        const diff = await provider.diff("D", o, { ...checked(o), agentVersion: "5.14.2.21" });
         fs.rmSync(file);
         assert.deepStrictEqual(diff, { changes: false, diffs: [], replaces: [], deleteBeforeReplace: false });
     });

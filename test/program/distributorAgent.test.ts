@@ -10,6 +10,8 @@ import * as path from "path";
 import { DistributorManifest } from "../../platforms/manifest";
 import { FakeUptycsApi } from "../support/fakeUptycsApi";
 import { parseOsRelease, resolvePackageFile, SimulatedInstance } from "../support/distributorAgent";
+import { pidNamespaceUnavailable } from "../support/pidNamespace";
+import { skipUnlessReady } from "../support/tools";
 import { ROOT, TestStack } from "../support/e2e";
 import { ProgramRun } from "../support/program";
 
@@ -78,18 +80,29 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
     let newPkg: Built;
     let sensorPkg: Built;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-sim-"));
+    const instances: SimulatedInstance[] = [];
+    /** A fresh instance (its own PID namespace), ended after the suite. */
+    const instance = (root: string, managers: readonly string[]): SimulatedInstance => {
+        const inst = new SimulatedInstance(root, managers);
+        instances.push(inst);
+        return inst;
+    };
+    // The shortest health check: an agent that does not run fails a script in 5 s.
+    const HEALTH = { healthCheck: JSON.stringify({ timeoutSeconds: 5 }) };
 
-    before(async () => {
+    before(async function () {
+        skipUnlessReady(this, pidNamespaceUnavailable());
         api = await FakeUptycsApi.start({ installerSize: 8 * 1024 });
         stack = TestStack.create(api, "sim");
-        oldPkg = built(await stack.up({ agentVersion: "5.13.1.4" }));
-        newPkg = built(await stack.up({ agentVersion: "5.14.2.21" }));
-        sensorPkg = built(await stack.up({ agentVersion: "5.14.2.21", sensorOnly: "true" }));
+        oldPkg = built(await stack.up({ agentVersion: "5.13.1.4", ...HEALTH }));
+        newPkg = built(await stack.up({ agentVersion: "5.14.2.21", ...HEALTH }));
+        sensorPkg = built(await stack.up({ agentVersion: "5.14.2.21", sensorOnly: "true", ...HEALTH }));
     });
     after(async () => {
-        stack.remove();
+        instances.forEach((i) => i.stop());
+        stack?.remove();
         fs.rmSync(tmp, { recursive: true, force: true });
-        await api.stop();
+        await api?.stop();
     });
 
     it("covers every manifest entry with at least one OS fixture", () => {
@@ -122,7 +135,7 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
 
         if (c.platform === "windows") {
             it(`${title}: PowerShell scripts name the MSI and honour msiexec's exit code`, async () => {
-                const inst = new SimulatedInstance(path.join(tmp, `${c.fixture}-${c.arch}`), []);
+                const inst = instance(path.join(tmp, `${c.fixture}-${c.arch}`), []);
                 const dir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, osRelease(), c.arch)], "new");
                 const msi = fs.readdirSync(dir).find((f) => f.endsWith(".msi"))!;
                 for (const [script, flag] of [["install.ps1", "/i"], ["update.ps1", "/i"], ["uninstall.ps1", "/x"]]) {
@@ -131,7 +144,19 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
                     assert.ok(text.includes(`@('${flag}', `) && text.includes("'/qn', '/norestart', '/l*v'"), `${script} runs msiexec ${flag} quietly with a log`);
                     assert.match(text, /-Wait -PassThru/);
                     assert.match(text, /@\(3010, 1641\) -contains \$code\) \{ \$Reboot = \$true \}/);
-                    assert.match(text, /if \(\$Reboot\) \{ Write-Output [^\n]*; exit 3010 \}\nWrite-Output [^\n]*succeeded"\nexit 0\n$/);
+                    assert.match(text, flag === "/i"
+                        ? /if \(\$Reboot\) \{ Write-Output [^\n]*the agent's service starts after it\)"; exit 3010 \}\nWait-Agent\nWrite-Output [^\n]*succeeded"\nexit 0\n$/
+                        : /if \(\$Reboot\) \{ Write-Output [^\n]*; exit 3010 \}\nWrite-Output [^\n]*succeeded"\nexit 0\n$/);
+                    if (flag === "/i") {
+                        // The health check: the agent's service, waited for, started when Automatic; a timeout fails the script.
+                        assert.match(text, /^\$Service = 'uptycsosquery'$/m);
+                        assert.match(text, /^\$HealthTimeout = 5$/m);
+                        assert.match(text, /\$svc\.WaitForStatus\('Running', \[TimeSpan\]::FromSeconds\(\$HealthTimeout\)\)/);
+                        assert.match(text, /if \(\$svc\.Status -ne 'Running' -and \$svc\.StartType -eq 'Automatic'\) \{\n\s+Write-Output [^\n]*\n\s+Start-Service -Name \$Service/);
+                        assert.match(text, /catch \[System\.ServiceProcess\.TimeoutException\] \{\n    \$svc\.Refresh\(\)\n[^\n]*not Running[^]*?\n    exit 1\n  \}/);
+                    } else {
+                        assert.ok(!text.includes("Wait-Agent"), "uninstall waits for no agent");
+                    }
                     assert.match(text, /Get-Content -LiteralPath \$Log -Tail 40/);
                     assert.match(text, /\n  exit \$Code\n/);
                     // 1605 (not installed) is success only when removing.
@@ -145,15 +170,21 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
                     assert.match(text, /\$AgentBuilds = @\('Uptycs\*', 'osquery\*'\)/);
                     assert.match(text, /'RelatedProducts' 'GetProperty'/);
                     assert.match(text, /CurrentVersion\\Uninstall\\\*', 'HKLM:\\SOFTWARE\\WOW6432Node\\/);
+                    assert.strictEqual(text.match(/\nWait-Agent\n/g)?.length ?? 0, flag === "/i" ? 1 : 0);
                     assert.ok(!/\{[0-9A-F]{8}-[0-9A-F]{4}-/i.test(text), `${script} hard-codes no product code`);
                 }
+                // validate.ps1: the same health check and nothing else; the SSM agent runs it after an install or update.
+                const validate = fs.readFileSync(path.join(dir, "validate.ps1"), "utf8");
+                assert.match(validate, /^\$Service = 'uptycsosquery'$/m);
+                assert.match(validate, /\nWait-Agent\nexit 0\n$/);
+                assert.ok(!/msiexec|Invoke-Msiexec|Remove-OtherBuilds/.test(validate), "validate installs and removes nothing");
             });
             continue;
         }
 
         it(`${title} (${c.manager}): install, reinstall, uninstall, uninstall when absent, upgrade, in-place update and downgrade`, async () => {
             const deb = c.manager === "apt";
-            const inst = new SimulatedInstance(path.join(tmp, `${c.fixture}-${c.arch}`), deb ? DEB_MANAGERS : RPM_MANAGERS[c.manager!]);
+            const inst = instance(path.join(tmp, `${c.fixture}-${c.arch}`), deb ? DEB_MANAGERS : RPM_MANAGERS[c.manager!]);
             const newDir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, osRelease(), c.arch)], "new");
             const oldDir = await inst.unpack(oldPkg.zipPaths[resolvePackageFile(oldPkg.manifest, osRelease(), c.arch)], "old");
             const ver = (v: string): string => (deb ? v : `${v}-1`);
@@ -165,7 +196,8 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
             let r = inst.run(newDir, "install.sh");
             ok(r, "install");
             assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver("5.14.2.21") });
-            assert.strictEqual(inst.service("osqueryd"), "active");
+            assert.ok(inst.agentRunning(), "the agent runs");
+            assert.match(r.output, /the agent service osqueryd runs/);
             const installer = fs.readdirSync(newDir).find((f) => /\.(rpm|deb)$/.test(f))!;
             const expectedInstall = {
                 apt: `apt-get install -y --allow-downgrades ./${installer}`,
@@ -205,11 +237,16 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
             ok(inst.run(newDir, "uninstall.sh"), "reset");
             ok(inst.run(oldDir, "install.sh"), "install old again");
             r = inst.run(newDir, "update.sh", { FAKE_UPGRADE_STOPS_SERVICE: "1" });
-            ok(r, "in-place update");
             assert.deepStrictEqual(inst.packages(), { "uptycs-protect": ver("5.14.2.21") });
             if (c.manager !== "rpm") {
+                ok(r, "in-place update");
                 assert.ok(r.calls.includes("systemctl start osqueryd"), "update starts the stopped service");
-                assert.strictEqual(inst.service("osqueryd"), "active");
+                assert.ok(inst.agentRunning());
+            } else {
+                // No service manager to start it: the update fails rather than report an agent that does not run.
+                assert.notStrictEqual(r.status, 0, r.output);
+                assert.match(r.output, /ERROR: the agent service osqueryd is not running 5 s after .*no process named osqueryd/);
+                assert.ok(!inst.agentRunning());
             }
             assert.ok(!r.calls.some((l) => / remove | purge |^rpm -e/.test(l)), "in-place update removes nothing");
 
@@ -228,7 +265,7 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         });
         it(`${title} (${c.manager}): switch between Protect and sensor-only in place and back, exactly one build each time`, async () => {
             const deb = c.manager === "apt";
-            const inst = new SimulatedInstance(path.join(tmp, `${c.fixture}-${c.arch}-switch`), deb ? DEB_MANAGERS : RPM_MANAGERS[c.manager!]);
+            const inst = instance(path.join(tmp, `${c.fixture}-${c.arch}-switch`), deb ? DEB_MANAGERS : RPM_MANAGERS[c.manager!]);
             const zipOf = (b: Built): string => b.zipPaths[resolvePackageFile(b.manifest, osRelease(), c.arch)];
             const protectDir = await inst.unpack(zipOf(newPkg), "protect");
             const sensorDir = await inst.unpack(zipOf(sensorPkg), "sensor");
@@ -277,8 +314,58 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         });
     }
 
+    // The health check against daemons that run or die, with systemd and with no service manager at all.
+    const HEALTH_CASES: [fixture: string, arch: "x86_64" | "arm64", managers: string[], how: RegExp, dead: RegExp][] = [
+        ["rhel-9", "x86_64", RPM_MANAGERS.dnf, /\(systemctl is-active osqueryd: active\)/, /systemctl is-active osqueryd: failed/],
+        ["ubuntu-22.04", "x86_64", DEB_MANAGERS, /\(systemctl is-active osqueryd: active\)/, /systemctl is-active osqueryd: failed/],
+        ["rhel-9", "arm64", RPM_MANAGERS.rpm, /\(process \/proc\/[0-9]+\)/, /no process named osqueryd/],
+    ];
+    for (const [fixture, arch, managers, how, dead] of HEALTH_CASES) {
+        it(`${fixture} ${arch} (${managers.includes("systemctl") ? "systemd" : "no service manager"}): an install counts when the agent runs; an agent that exits at once fails install, update and validate`, async () => {
+            const inst = instance(path.join(tmp, `${fixture}-${arch}-health`), managers);
+            const release = parseOsRelease(fs.readFileSync(path.join(OS_RELEASE, fixture), "utf8"));
+            const newDir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, release, arch)], "new");
+            const oldDir = await inst.unpack(oldPkg.zipPaths[resolvePackageFile(oldPkg.manifest, release, arch)], "old");
+            const timed = (dir: string, script: string, env: NodeJS.ProcessEnv = {}): { status: number; output: string; seconds: number } => {
+                const t = Date.now();
+                const r = inst.run(dir, script, env);
+                return { ...r, seconds: (Date.now() - t) / 1000 };
+            };
+            assert.ok(fs.existsSync(path.join(newDir, "validate.sh")), "every zip carries validate.sh");
+
+            let r = timed(newDir, "install.sh");
+            assert.strictEqual(r.status, 0, r.output);
+            assert.match(r.output, how);
+            assert.ok(r.seconds < 3.5, `a running agent is counted once it kept running 1 s, not after the timeout (${r.seconds} s)`);
+            r = timed(newDir, "validate.sh");
+            assert.strictEqual(r.status, 0, r.output);
+            assert.ok(r.seconds < 3.5);
+            assert.strictEqual(inst.run(newDir, "uninstall.sh").status, 0);
+            assert.ok(!inst.agentRunning(), "uninstall leaves no agent running");
+
+            // A build that installs cleanly but whose agent exits at once.
+            r = timed(newDir, "install.sh", { FAKE_AGENT_CRASHES: "1" });
+            assert.notStrictEqual(r.status, 0, r.output);
+            assert.match(r.output, new RegExp(`UptycsAgent: ERROR: the agent service osqueryd is not running 5 s after the package manager finished \\([^)]*${dead.source}\\)`));
+            assert.ok(r.seconds >= 5 && r.seconds < 15, `fails within the timeout (${r.seconds} s)`);
+            assert.strictEqual(Object.keys(inst.packages()).length, 1, "the package manager installed it: only the agent is missing");
+            r = timed(newDir, "validate.sh");
+            assert.notStrictEqual(r.status, 0, r.output);
+            assert.match(r.output, /the agent service osqueryd is not running/);
+
+            // An in-place update from a healthy build to the broken one.
+            assert.strictEqual(inst.run(newDir, "uninstall.sh").status, 0);
+            assert.strictEqual(inst.run(oldDir, "install.sh").status, 0);
+            assert.ok(inst.agentRunning());
+            r = timed(newDir, "update.sh", { FAKE_AGENT_CRASHES: "1" });
+            assert.notStrictEqual(r.status, 0, r.output);
+            assert.match(r.output, /ERROR: the agent service osqueryd is not running 5 s after/);
+            assert.ok(!inst.agentRunning());
+        });
+    }
+
     it("a package missing its installer fails the install with an error line and installs nothing", async () => {
-        const inst = new SimulatedInstance(path.join(tmp, "broken"), ["rpm", "dnf"]);
+        const inst = instance(path.join(tmp, "broken"), ["rpm", "dnf"]);
         const c = CASES.find((x) => x.fixture === "rhel-8" && x.arch === "x86_64")!;
         const dir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, parseOsRelease(fs.readFileSync(path.join(OS_RELEASE, c.fixture), "utf8")), c.arch)], "new");
         fs.rmSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".rpm"))!));

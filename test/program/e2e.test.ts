@@ -48,7 +48,9 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
             const bytes = fs.readFileSync(path.join(ROOT, s.zipPath as string));
             assert.strictEqual(sha256(bytes), s.zipSha256);
             assert.strictEqual(bytes.length, s.zipSize);
-            assert.match(s.zipFileName as string, new RegExp(`^${(a.inputs.entry as { dir: string }).dir}-5\\.14\\.2\\.21-${(s.zipSha256 as string).slice(0, 12)}\\.zip$`));
+            const entry = a.inputs.entry as { dir: string; upt_package: string; arch_type: string };
+            assert.match(s.zipFileName as string, new RegExp(`^${entry.upt_package}-${entry.arch_type}-5\\.14\\.2\\.21-${(s.zipSha256 as string).slice(0, 12)}\\.zip$`));
+            assert.strictEqual(path.basename(s.zipPath as string), `${entry.dir}-5.14.2.21-${(s.zipSha256 as string).slice(0, 12)}.zip`, "the entry's own file");
             const entries = await readZip(path.join(ROOT, s.zipPath as string));
             const windows = a.name === named("UPT_PRO_WINDOWS");
             const scripts = windows ? ["install.ps1", "uninstall.ps1", "update.ps1"] : ["install.sh", "uninstall.sh", "update.sh"];
@@ -78,16 +80,26 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
         assert.strictEqual(new Set(first.byType(ARTIFACT_TYPE).map((a) => a.state.zipSha256)).size, 5);
     });
 
-    it("publishes a manifest and document that agree with the zips", () => {
+    it("publishes a manifest and document that agree with the zips: the 17 entries name 5 files, each uploaded once", async () => {
         const manifest = manifestOf(first);
         const doc = first.one("aws:ssm/document:Document");
         assert.strictEqual(doc.inputs.versionName, manifest.version);
         assert.strictEqual(first.outputs.documentVersion, manifest.version);
         assert.match(manifest.version, /^5\.14\.2\.21-[0-9a-f]{8}$/);
+        const zipObjects = first.byType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => o.name !== "uptycs-manifest");
+        assert.strictEqual(zipObjects.length, 5);
+        assert.strictEqual(Object.keys(manifest.files).length, 5);
+        const uploaded = new Map<string, string>();
+        for (const o of zipObjects) {
+            uploaded.set(o.inputs.key as string, sha256(fs.readFileSync(path.join(ROOT, await (o.inputs.source as { path: Promise<string> }).path))));
+        }
+        const targets = Object.values(manifest.packages).flatMap((versions) => Object.values(versions).flatMap((archs) => Object.values(archs)));
+        assert.strictEqual(targets.length, 17);
+        for (const { file } of targets) {
+            assert.strictEqual(uploaded.get(`uptycs/${file}`), manifest.files[file].checksums.sha256, `${file}: the uploaded bytes have the manifest's checksum`);
+        }
         for (const a of first.byType(ARTIFACT_TYPE)) {
             assert.strictEqual(manifest.files[a.state.zipFileName as string].checksums.sha256, a.state.zipSha256);
-            const obj = first.one("aws:s3/bucketObjectv2:BucketObjectv2", `${a.name}-zip`);
-            assert.strictEqual(obj.inputs.key, `uptycs/${a.state.zipFileName}`);
         }
         assert.match(manifest.description, /Uptycs Protect/);
     });

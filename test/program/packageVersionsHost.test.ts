@@ -130,6 +130,69 @@ describe("package versions through the dynamic-provider host, the AWS SDK and th
         assert.strictEqual(first.input.RoleSessionName, "uptycs-distributor", "the default session name");
     });
 
+    describe("a default version set by hand is never published over", () => {
+        const URN = `urn:x::${NAME_TYPE}::n`;
+        let h: ProviderHost;
+        /** The aws provider's part of a publish: the document gets the version and makes it the default. */
+        const publish = (versionName: string): void => {
+            const versions = aws.documents(TEST_ACCOUNT).get("UptycsAgent") ?? [];
+            versions.forEach((v) => { v.IsDefaultVersion = false; });
+            versions.push({ DocumentVersion: String(versions.length + 1), VersionName: versionName, IsDefaultVersion: true });
+            aws.documents(TEST_ACCOUNT).set("UptycsAgent", versions);
+        };
+        /** What a person does in the console ("Set default version"), through the AWS SDK. */
+        const setDefaultByHand = async (documentVersion: string): Promise<void> => {
+            const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");
+            const client = new ssm.SSMClient({ region: "us-east-1", endpoint: aws.endpoint, credentials: { accessKeyId: "AKIAPROD", secretAccessKey: "prod-secret" } });
+            await client.send(new ssm.UpdateDocumentDefaultVersionCommand({ Name: "UptycsAgent", DocumentVersion: documentVersion }));
+            client.destroy();
+        };
+        let stateB: Props;
+
+        beforeEach(async () => {
+            aws.documents(TEST_ACCOUNT).delete("UptycsAgent");
+            h = await host({ "aws:profile": "prod" });
+            // Publish A, then B, through the resource as `pulumi up` does; then roll back to A by hand.
+            const a = await h.create(URN, { ...nameInputs, contentVersion: "5.14.2.20-aaaaaaaa" });
+            assert.strictEqual(a.outs.versionName, "5.14.2.20-aaaaaaaa");
+            publish("5.14.2.20-aaaaaaaa");
+            stateB = await h.update("id", URN, a.outs, { ...nameInputs, contentVersion: "5.14.2.21-bbbbbbbb" });
+            assert.strictEqual(stateB.versionName, "5.14.2.21-bbbbbbbb");
+            publish("5.14.2.21-bbbbbbbb");
+            await setDefaultByHand("1");
+            aws.calls.length = 0;
+        });
+
+        it("the next publish fails naming the document, the hand-set and the published versions and both ways out; nothing is chosen", async () => {
+            await assert.rejects(h.update("id", URN, stateB, { ...nameInputs, contentVersion: "5.14.2.22-cccccccc" }), (e: Error) => {
+                assert.match(e.message, /default version of Distributor package UptycsAgent in us-east-1 is 5\.14\.2\.20-aaaaaaaa, set by hand/);
+                assert.match(e.message, /this stack published 5\.14\.2\.21-bbbbbbbb and would now publish 5\.14\.2\.22-cccccccc/);
+                assert.match(e.message, /pin agentVersion/);
+                assert.match(e.message, /overrideManualRollback/);
+                return true;
+            });
+            assert.deepStrictEqual(aws.documents(TEST_ACCOUNT).get("UptycsAgent")!.map((v) => [v.VersionName, v.IsDefaultVersion]),
+                [["5.14.2.20-aaaaaaaa", true], ["5.14.2.21-bbbbbbbb", false]], "the rollback stands");
+            assert.deepStrictEqual(aws.calls.filter((c) => c.service === "ssm").map((c) => c.action), ["ListDocumentVersions"], "read, nothing written");
+        });
+
+        it("with overrideManualRollback the publish goes ahead", async () => {
+            const outs = await h.update("id", URN, stateB, { ...nameInputs, contentVersion: "5.14.2.22-cccccccc", overrideManualRollback: true });
+            assert.strictEqual(outs.versionName, "5.14.2.22-cccccccc");
+        });
+
+        it("pinning agentVersion to the rolled-back content publishes nothing new and is not blocked", async () => {
+            const outs = await h.update("id", URN, stateB, { ...nameInputs, contentVersion: "5.14.2.20-aaaaaaaa" });
+            assert.strictEqual(outs.versionName, "5.14.2.20-aaaaaaaa", "the hand-set default itself");
+        });
+
+        it("a no-op run is not blocked: nothing would be published, and the package is not even read", async () => {
+            const { changes } = await h.diff("id", URN, stateB, { ...nameInputs, contentVersion: "5.14.2.21-bbbbbbbb", overrideManualRollback: false });
+            assert.strictEqual(changes, false);
+            assert.deepStrictEqual(aws.calls.filter((c) => c.service === "ssm"), []);
+        });
+    });
+
     it("credentials reaching another account than the stack's: fails naming both accounts; nothing read, chosen or deleted", async () => {
         aws.documents(TEST_ACCOUNT).set("UptycsAgent", history(6));
         const h = await host({});

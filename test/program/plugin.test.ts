@@ -94,6 +94,8 @@ const INPUTS: Record<string, [type: string, descriptionSays: RegExp]> = {
     association: ["Association", /State Manager association/],
     installOnPublish: ["InstallOnPublish", /Run Command/],
     keepVersions: ["number", /versions kept/],
+    overrideManualRollback: ["boolean", /set by hand/],
+    healthCheck: ["HealthCheck", /agent runs/],
     regions: ["array<string>", /Regions to publish in/],
     organization: ["Organization", /organizational units/],
     apiKey: ["string", /API key.*secret/s],

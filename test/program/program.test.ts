@@ -14,18 +14,20 @@ const ENTRY = { upt_package: "centos", id: "rhel", dir: "UPT_PRO_REDHAT_x86_64",
 const apiKey = { customerId: "c-1", key: "k", secret: TEST_SECRET, domain: "t", domainSuffix: ".uptycs.io" };
 fs.writeFileSync(keyFile, JSON.stringify(apiKey));
 
-// Made-up artifact state: distinct per entry, unrelated to what the assertions compute.
+// Made-up artifact state, unrelated to what the assertions compute: as the real provider does,
+// entries of one installer package and arch get the same zip (bytes and name), each its own path.
 const fakeArtifacts = async (args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> => {
-    const dir = (args.inputs.entry as { dir: string }).dir;
-    const sha = Buffer.from(dir).toString("hex").padEnd(64, "0").slice(0, 64);
+    const entry = args.inputs.entry as { dir: string; upt_package: string; arch_type: string };
+    const zip = `${entry.upt_package}.${entry.arch_type}`;
+    const sha = Buffer.from(zip).toString("hex").padEnd(64, "0").slice(0, 64);
     return {
-        id: dir,
-        state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${dir}-z.zip`, zipPath: path.join(tmp, `${dir}.zip`), zipSha256: sha, installerFileName: "i.rpm" },
+        id: entry.dir,
+        state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${zip}-z.zip`, zipPath: path.join(tmp, `${entry.dir}.zip`), zipSha256: sha, installerFileName: "i.rpm" },
     };
 };
 
 describe("program under mocks", function () {
-    it("wires the default mapping: 17 artifacts, 17 zip objects, manifest, private bucket, Package document", async () => {
+    it("wires the default mapping: 17 artifacts, one zip object per distinct zip (5), manifest, private bucket, Package document", async () => {
         const run = await runProgram({ config: { apiKeyFile: keyFile }, artifacts: fakeArtifacts });
         const artifacts = run.byType(ARTIFACT_TYPE);
         assert.strictEqual(artifacts.length, 17);
@@ -51,17 +53,20 @@ describe("program under mocks", function () {
         }]);
 
         const objects = run.byType("aws:s3/bucketObjectv2:BucketObjectv2");
-        assert.strictEqual(objects.length, 18);
+        assert.strictEqual(objects.length, 6);
+        const zipObjects = objects.filter((o) => o.name !== "uptycs-manifest");
+        assert.deepStrictEqual(zipObjects.map((o) => o.name).sort(), ["centos-arm64", "centos-x86_64", "debian-arm64", "debian-x86_64", "windows-x86_64"].map((g) => `uptycs-${g}-zip`));
         for (const a of artifacts) {
-            const o = run.one("aws:s3/bucketObjectv2:BucketObjectv2", `${a.name}-zip`);
-            assert.strictEqual(o.inputs.bucket, bucketName);
-            assert.strictEqual(o.inputs.key, `uptycs/${a.state.zipFileName}`);
-            assert.strictEqual(await (o.inputs.source as { path: Promise<string> }).path, a.state.zipPath);
+            const holding = zipObjects.filter((o) => o.inputs.key === `uptycs/${a.state.zipFileName}`);
+            assert.strictEqual(holding.length, 1, `one object holds ${a.name}'s zip`);
+            assert.strictEqual(holding[0].inputs.bucket, bucketName);
+            const source = await (holding[0].inputs.source as { path: Promise<string> }).path;
+            assert.ok(artifacts.some((b) => b.state.zipPath === source && b.state.zipFileName === a.state.zipFileName), `${holding[0].name} uploads a zip of its group`);
         }
         const manifestObject = run.one("aws:s3/bucketObjectv2:BucketObjectv2", "uptycs-manifest");
         assert.strictEqual(manifestObject.inputs.key, "uptycs/manifest.json");
         const manifest = JSON.parse(manifestObject.inputs.content as string);
-        assert.strictEqual(Object.keys(manifest.files).length, 17);
+        assert.strictEqual(Object.keys(manifest.files).length, 5);
         for (const a of artifacts) {
             assert.strictEqual(manifest.files[a.state.zipFileName as string].checksums.sha256, a.state.zipSha256);
         }
@@ -77,7 +82,7 @@ describe("program under mocks", function () {
         assert.strictEqual(run.outputs.agentVersion, "5.14.2.21");
         assert.strictEqual(run.outputs.documentVersion, manifest.version);
         assert.strictEqual(run.outputs.bucketName, bucketName);
-        assert.strictEqual((run.outputs.zips as Record<string, string>)["ubuntu/_any/arm64"], "UPT_PRO_UBUNTU_ARM64-z.zip");
+        assert.strictEqual((run.outputs.zips as Record<string, string>)["ubuntu/_any/arm64"], "debian.arm64-z.zip");
     });
 
     it("publishes into an existing bucket without creating one; passes sensorOnly, version, name and mapping through", async () => {

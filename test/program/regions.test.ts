@@ -25,31 +25,49 @@ interface Identity {
     readonly name: string;
 }
 
+/** The zip objects of a stack from before zips were shared: one per mapping entry, `<component>-<dir>-zip` (`-<region>` with `regions`). */
+function perEntryZipObjects(run: ProgramRun, regions: readonly string[], component = "uptycs-"): Identity[] {
+    const dirs = run.byType(ARTIFACT_TYPE).map((a) => (a.inputs.entry as { dir: string }).dir);
+    return dirs.flatMap((d) => (regions.length === 0 ? [`${component}${d}-zip`] : regions.map((r) => `${component}${d}-zip-${r}`)).map((name) => ({ type: OBJECT, name })));
+}
+
 /**
  * The (type, name) of every resource a stack of this program had before names carried the
- * component's name: artifacts were named after the mapping `dir`, zip objects `<dir>-zip`
- * (`-<region>` with `regions`); the rest kept their names.
+ * component's name: artifacts were named after the mapping `dir`, zip objects one per entry,
+ * `<dir>-zip` (`-<region>` with `regions`); the rest kept their names.
  */
 function namesBeforeRename(run: ProgramRun, regions: readonly string[]): Identity[] {
     const dirs = run.byType(ARTIFACT_TYPE).map((a) => (a.inputs.entry as { dir: string }).dir);
-    const renamed = new Set(dirs.flatMap((d) => [`uptycs-${d}`, ...["", ...regions.map((r) => `-${r}`)].map((suffix) => `uptycs-${d}-zip${suffix}`)]));
+    const shared = new Set(run.byType(OBJECT).filter((o) => o.name.includes("-zip")).map((o) => o.name));
     return [
-        ...run.resources.filter((r) => !renamed.has(r.name)).map((r) => ({ type: r.type, name: r.name })),
+        ...run.resources.filter((r) => !r.name.startsWith("uptycs-UPT_") && !shared.has(r.name)).map((r) => ({ type: r.type, name: r.name })),
         ...dirs.map((d) => ({ type: ARTIFACT_TYPE, name: d })),
-        ...dirs.flatMap((d) => (regions.length === 0 ? [`${d}-zip`] : regions.map((r) => `${d}-zip-${r}`)).map((name) => ({ type: OBJECT, name }))),
+        ...perEntryZipObjects(run, regions, ""),
     ];
 }
 
 /**
  * Every identity in `before` is registered again or is an alias of a resource of its type (so
- * `pulumi up` updates in place: no replace, no delete), and no two resources share one.
+ * `pulumi up` updates in place: no replace, no delete), but for `replaced` (which are deleted
+ * once their successors exist), and no two resources share one.
  */
-function assertKeptOrAliased(run: ProgramRun, before: Identity[]): void {
+function assertKeptOrAliased(run: ProgramRun, before: Identity[], replaced: Identity[] = []): void {
     const key = (i: Identity): string => `${i.type}::${i.name}`;
     const now = new Set(run.resources.map(key));
     assert.strictEqual(now.size, run.resources.length, "no two resources share a type and name");
     const aliased = new Set(run.resources.flatMap((r) => r.aliases.map((name) => key({ type: r.type, name }))));
-    assert.deepStrictEqual(before.filter((i) => !now.has(key(i)) && !aliased.has(key(i))), [], "lost: would be deleted, their replacements created");
+    assert.deepStrictEqual(before.filter((i) => !now.has(key(i)) && !aliased.has(key(i))).map(key).sort(), replaced.map(key).sort(), "lost: would be deleted, their replacements created");
+}
+
+/**
+ * The shared zip objects' keys: none is a key a per-entry object had (`uptycs/<dir>-...`), so
+ * deleting those at the end of the update never removes a shared object's file.
+ */
+function assertNewZipKeys(run: ProgramRun): void {
+    const dirs = run.byType(ARTIFACT_TYPE).map((a) => (a.inputs.entry as { dir: string }).dir);
+    const keys = run.byType(OBJECT).filter((o) => o.name.includes("-zip")).map((o) => o.inputs.key as string);
+    assert.ok(keys.length > 0);
+    assert.deepStrictEqual(keys.filter((k) => dirs.some((d) => k.startsWith(`uptycs/${d}-`))), []);
 }
 
 describe("regions and organization (under mocks)", function () {
@@ -59,9 +77,13 @@ describe("regions and organization (under mocks)", function () {
         const names = run.resources.filter((r) => r.type.startsWith("aws:") || r.type.includes("dynamic/uptycs:")).map((r) => r.name).filter((n) => !n.startsWith("uptycs-UPT_")).sort();
         assert.deepStrictEqual(names, [
             "uptycs-bucket", "uptycs-bucket", "uptycs-bucket", "uptycs-bucket", "uptycs-bucket",
-            "uptycs-document", "uptycs-manifest", "uptycs-prune", "uptycs-version",
+            "uptycs-centos-arm64-zip", "uptycs-centos-x86_64-zip", "uptycs-debian-arm64-zip", "uptycs-debian-x86_64-zip",
+            "uptycs-document", "uptycs-manifest", "uptycs-prune", "uptycs-version", "uptycs-windows-x86_64-zip",
         ]);
-        assertKeptOrAliased(run, namesBeforeRename(run, []));
+        assertKeptOrAliased(run, namesBeforeRename(run, []), perEntryZipObjects(run, [], ""));
+        // A stack from after the rename and before zips were shared.
+        assertKeptOrAliased(run, [...run.resources.filter((r) => !r.name.endsWith("-zip")), ...perEntryZipObjects(run, [])], perEntryZipObjects(run, []));
+        assertNewZipKeys(run);
         const out = run.outputs.regions as Record<string, { documentVersion: string; bucketName: string }>;
         assert.deepStrictEqual(Object.keys(out), ["us-east-1"]);
         assert.deepStrictEqual([out["us-east-1"].documentVersion, out["us-east-1"].bucketName], [run.outputs.documentVersion, run.outputs.bucketName]);
@@ -69,7 +91,8 @@ describe("regions and organization (under mocks)", function () {
 
     it("with regions: every resource the stack had keeps its identity (renamed ones through aliases)", async () => {
         const run = await runProgram({ config: { ...base, regions: JSON.stringify(THREE) }, artifacts });
-        assertKeptOrAliased(run, namesBeforeRename(run, THREE));
+        assertKeptOrAliased(run, namesBeforeRename(run, THREE), perEntryZipObjects(run, THREE, ""));
+        assertNewZipKeys(run);
     });
 
     it("three regions: one artifact per mapping entry, three documents with the same VersionName and content, each on its own bucket", async () => {
@@ -89,7 +112,7 @@ describe("regions and organization (under mocks)", function () {
             const bucket = run.one("aws:s3/bucket:Bucket", `uptycs-bucket-${region}`).state.bucket;
             assert.deepStrictEqual(doc.inputs.attachmentsSources, [{ key: "SourceUrl", values: [`s3://${bucket}/uptycs`] }]);
             const objects = run.byType(OBJECT).filter((o) => o.name.endsWith(`-${region}`));
-            assert.strictEqual(objects.length, 18);
+            assert.strictEqual(objects.length, 6, "one object per distinct zip, and the manifest");
             assert.ok(objects.every((o) => o.inputs.bucket === bucket));
             run.one("aws:s3/bucketPolicy:BucketPolicy", `uptycs-bucket-${region}`);
             assert.strictEqual(run.one("pulumi-nodejs:dynamic/uptycs:DistributorVersionPruner", `uptycs-prune-${region}`).inputs.region, region);

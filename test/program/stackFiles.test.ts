@@ -10,7 +10,7 @@ import { ARTIFACT_TYPE, mockArtifacts, runProgram } from "../support/program";
 
 type Yaml = Record<string, unknown>;
 const load = (file: string): Yaml => yaml.load(fs.readFileSync(path.join(ROOT, file), "utf8")) as Yaml;
-const OBJECT_KEYS = ["tags", "association", "installOnPublish", "organization"];
+const OBJECT_KEYS = ["tags", "association", "installOnPublish", "healthCheck", "organization"];
 /** The provider settings, read as `uptycs:<key>` in any project. */
 const PROVIDER_KEYS = ["apiKey", "apiKeyFile", "requestTimeout", "requestRetries", "requestBackoff"]; // set with --path, not declarable in Pulumi.yaml
 const configTs = fs.readFileSync(path.join(ROOT, "config.ts"), "utf8") + fs.readFileSync(path.join(ROOT, "providers", "uptycsAgentArtifact.ts"), "utf8");

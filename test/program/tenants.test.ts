@@ -210,3 +210,37 @@ describe("one checkout, many stacks and tenants: the shared build folder", funct
         }
     });
 });
+
+describe("two tenants that share an asset group id, in one checkout", function () {
+    // Asset group ids are per tenant; nothing stops two tenants from having the same one. Only the
+    // tenant in the installer cache key then keeps their installers apart without thrashing.
+    const SHARED = [{ id: "group-shared", name: "assets" }];
+    let apiA: FakeUptycsApi;
+    let apiB: FakeUptycsApi;
+    let stackA: TestStack;
+    let mappingFile: string;
+
+    before(async () => {
+        apiA = await FakeUptycsApi.start({ ...TENANT_A, groups: SHARED });
+        apiB = await FakeUptycsApi.start({ ...TENANT_B, groups: SHARED });
+        stackA = TestStack.create(apiA, "shared-group");
+        mappingFile = path.join(ROOT, stackA.buildDir, "mapping.json");
+        fs.writeFileSync(mappingFile, JSON.stringify(MAPPING));
+    });
+    after(async () => {
+        stackA.remove();
+        await apiA.stop();
+        await apiB.stop();
+    });
+
+    it("each tenant's zips hold its own installer bytes, and each tenant's second stack builds from the cache", async () => {
+        await assertOwnInstallers(await stackA.up({ mappingFile }), apiA, "tenant A");
+        await assertOwnInstallers(await TestStack.share(apiB, stackA, "key-b.json").up({ mappingFile }), apiB, "tenant B");
+        assert.deepStrictEqual([apiA.downloads(), apiB.downloads()], [2, 2]);
+        assert.ok([apiA, apiB].every((api) => api.requests.filter((r) => r.path.startsWith("/packageDownloads")).every((r) => r.path.includes("/group-shared?"))));
+        // Another stack of each tenant in the same checkout: no state, so every zip is built again, from the cache.
+        await assertOwnInstallers(await TestStack.share(apiA, stackA, "key-a2.json").up({ mappingFile }), apiA, "tenant A, second stack");
+        await assertOwnInstallers(await TestStack.share(apiB, stackA, "key-b2.json").up({ mappingFile }), apiB, "tenant B, second stack");
+        assert.deepStrictEqual([apiA.downloads(), apiB.downloads()], [2, 2], "cache hits: nothing downloaded again");
+    });
+});

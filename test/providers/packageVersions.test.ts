@@ -111,7 +111,7 @@ describe("providers/packageVersions (recorded SSM calls)", () => {
 
     it("flipping back to content published before gets a name never used: -r<the document version it becomes>", async () => {
         listing(3, 3); // names 5.14.2.<n>-abcd0000; content 5.14.2.1-abcd0000 was published and replaced
-        const r = await versionNameProvider.update!("x", nameProps, { ...nameProps, contentVersion: "5.14.2.1-abcd0000" });
+        const r = await versionNameProvider.update!("x", { ...nameProps, versionName: "5.14.2.3-abcd0000" }, { ...nameProps, contentVersion: "5.14.2.1-abcd0000" });
         assert.strictEqual(r.outs!.versionName, "5.14.2.1-abcd0000-r4");
     });
 

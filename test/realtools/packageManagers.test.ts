@@ -4,6 +4,11 @@
 // a maintainer script that records itself and starts a service where systemd runs), each zip
 // unpacked and its scripts run with `sh` exactly as the SSM agent runs them. One release per
 // family; the fast simulation (test/program/distributorAgent.test.ts) covers the OS matrix.
+// Each manager's case is one host: a PID namespace with its own /proc in the root file system,
+// where the packages' maintainer scripts start the agent through its init script (a daemon named
+// osqueryd that the next script sees) and their removal scripts stop it, and no procps; the
+// scripts' health check (5 s here) must see the agent run. A broken build installs cleanly but
+// its agent exits at once.
 // The Protect (`uptycs-protect`) and sensor-only (`osquery`) fixtures ship the same agent files,
 // as Uptycs' builds do, so switching a host between them meets the managers' real file conflicts.
 import * as assert from "assert";
@@ -14,13 +19,19 @@ import { InstallerFamily } from "../../platforms/distributor";
 import { renderScripts } from "../../platforms/scripts";
 import { writeDeterministicZip } from "../../providers/zip";
 import {
-    AGENT_FILES, buildDeb, buildRpm, ChrootRun, ensureRootfs, FixturePackage, HOST_IDENTITY, inChroot, MARKER_DIR, realToolsUnavailable,
+    AGENT_FILES, AGENT_LOG, buildDeb, buildRpm, ChrootRun, ensureRootfs, FixturePackage, HOST_IDENTITY, inChroot, MARKER_DIR, realToolsUnavailable,
 } from "../support/realRootfs";
+import { PidNamespace, pidNamespaceUnavailable } from "../support/pidNamespace";
 import { skipUnlessReady } from "../support/tools";
 import { readZip } from "../support/zipReader";
 
 const OLD = "5.14.2.20";
 const NEW = "5.14.2.21";
+/** A build that installs cleanly but whose agent exits at once. */
+const BROKEN = "5.14.2.23";
+const HEALTH = { enabled: true, timeoutSeconds: 5 };
+/** What Debian's base system has of the process tools minimal images lack (sysvinit-utils' pidof): hidden. */
+const PROCPS = ["pidof"];
 const FIXTURES = path.join(__dirname, "..", "fixtures", "os-release");
 
 interface ManagerCase {
@@ -47,7 +58,7 @@ interface ManagerCase {
 
 const APT = (f: string): string => `apt-get install -y ./${f}`;
 const DNF = (f: string): string => `dnf install -y ./${f}`;
-const APT_CONFLICT = /trying to overwrite '\/(usr\/bin\/osqueryd|etc\/osquery\/osquery\.flags)', which is also in package uptycs-protect/;
+const APT_CONFLICT = /trying to overwrite '\/(usr\/bin\/osqueryd|etc\/osquery\/osquery\.flags|etc\/init\.d\/osqueryd)', which is also in package uptycs-protect/;
 const RPM_CONFLICT = /file \/usr\/bin\/osqueryd from install of osquery\S* conflicts with file from package uptycs-protect/i;
 const ZYPPER_CONFLICT = /File \/usr\/bin\/osqueryd\s+from install of\s+osquery\S+ .*\s+conflicts with file from package\s+uptycs-protect/;
 
@@ -72,7 +83,7 @@ describe("install scripts on real package managers (chroot)", function () {
     const installers = new Map<string, string>();
 
     before(function () {
-        skipUnlessReady(this, realToolsUnavailable());
+        skipUnlessReady(this, realToolsUnavailable() ?? pidNamespaceUnavailable());
         for (const family of ["deb", "rpm"] as const) {
             const made = ensureRootfs(ROOTFS[family]);
             rootfs[family] = made.dir;
@@ -82,6 +93,7 @@ describe("install scripts on real package managers (chroot)", function () {
         const packages: FixturePackage[] = [
             { name: "uptycs-protect", version: OLD }, { name: "uptycs-protect", version: NEW },
             { name: "uptycs-protect", version: "5.14.2.22", requires: "libuptycs-missing" },
+            { name: "uptycs-protect", version: BROKEN, crashes: true },
         ];
         for (const p of packages) {
             installers.set(`deb:${p.version}`, buildDeb(p, work));
@@ -112,17 +124,20 @@ describe("install scripts on real package managers (chroot)", function () {
     for (const c of CASES) {
         describe(`${c.manager} on ${c.osRelease}${c.hide.length > 0 ? ` (no ${c.hide.join(", no ")})` : ""}`, () => {
             let root: string;
-            const installed = (name = "uptycs-protect"): string => inChroot(root, c.family === "deb"
+            let host: PidNamespace;
+            /** A command on this case's host. */
+            const sh = (script: string, env: NodeJS.ProcessEnv = {}): ChrootRun => inChroot(root, script, env, host);
+            const installed = (name = "uptycs-protect"): string => sh(c.family === "deb"
                 ? `dpkg-query -W -f '\${Status} \${Version}' ${name} 2>/dev/null | sed -n 's/^install ok installed //p'`
                 : `rpm -q --qf '%{VERSION}' ${name} 2>/dev/null || true`).output.trim().replace(/^package .* is not installed$/, "");
 
             /** Unpacks the zip of `installer` as Distributor would and runs one of its scripts. */
-            const run = async (installerKey: string, script: "install.sh" | "uninstall.sh" | "update.sh"): Promise<ChrootRun> => {
+            const run = async (installerKey: string, script: "install.sh" | "uninstall.sh" | "update.sh" | "validate.sh"): Promise<ChrootRun> => {
                 const installer = installers.get(`${c.family}:${installerKey}`)!;
                 const name = path.basename(installer);
                 const zip = path.join(work, `${c.manager}-${c.osRelease}-${installerKey}.zip`);
                 await writeDeterministicZip([
-                    ...Object.entries(renderScripts(c.family, "UptycsAgent", name)).map(([n, content]) => ({ name: n, content, mode: 0o755 })),
+                    ...Object.entries(renderScripts(c.family, "UptycsAgent", name, HEALTH)).map(([n, content]) => ({ name: n, content, mode: 0o755 })),
                     { name, stream: fs.createReadStream(installer), mode: 0o644 },
                 ], zip);
                 const dir = path.join(root, "var", "lib", "amazon", "ssm", "packages", installerKey);
@@ -131,40 +146,53 @@ describe("install scripts on real package managers (chroot)", function () {
                 for (const entry of await readZip(zip)) {
                     fs.writeFileSync(path.join(dir, entry.name), entry.data, { mode: entry.mode });
                 }
-                return inChroot(root, `cd /var/lib/amazon/ssm/packages/${installerKey} && sh ${script}`);
+                return sh(`cd /var/lib/amazon/ssm/packages/${installerKey} && sh ${script}`);
             };
             const ok = (r: ChrootRun): void => assert.strictEqual(r.status, 0, r.output);
             /** Exactly these builds' versions, as the real database has them. */
             const builds = (): { "uptycs-protect": string; osquery: string } => ({ "uptycs-protect": installed(), osquery: installed("osquery") });
             /** What the agent binary on the host says it is: the build whose files are in place. */
-            const agent = (): string => inChroot(root, AGENT_FILES.binary).output.trim();
-            const identity = (): string => inChroot(root, `cat ${HOST_IDENTITY}`).output.trim();
+            const agent = (): string => sh(AGENT_FILES.binary).output.trim();
+            const identity = (): string => sh(`cat ${HOST_IDENTITY}`).output.trim();
+            /** The agent processes on the host: /proc/<pid>/comm of osqueryd. */
+            const agentProcesses = (): number => Number(sh('n=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = osqueryd ] && n=$((n + 1)); done; echo "$n"').output.trim());
             const marker = (): string => fs.readFileSync(path.join(root, MARKER_DIR.slice(1), "uptycs-protect"), "utf8").trim();
 
             before(() => {
                 root = rootfs[c.family]!;
+                host = PidNamespace.start(`mount -t proc proc ${root}/proc`);
                 fs.copyFileSync(path.join(FIXTURES, c.osRelease), path.join(root, "etc", "os-release"));
-                for (const tool of c.hide) {
-                    ok(inChroot(root, `mv /usr/bin/${tool} /usr/bin/${tool}.hidden`));
+                for (const tool of [...c.hide, ...PROCPS]) {
+                    ok(sh(`mv /usr/bin/${tool} /usr/bin/${tool}.hidden`));
                 }
                 // A clean start: nothing of an earlier case installed, no identity left.
-                ok(inChroot(root, c.family === "deb" ? "dpkg --purge uptycs-protect osquery >/dev/null" : "rpm -e --nodeps uptycs-protect osquery >/dev/null 2>&1 || true"));
-                ok(inChroot(root, `rm -rf ${path.dirname(HOST_IDENTITY)} ${path.dirname(AGENT_FILES.flags)}`));
+                ok(sh(c.family === "deb" ? "dpkg --purge uptycs-protect osquery >/dev/null" : "rpm -e --nodeps uptycs-protect osquery >/dev/null 2>&1 || true"));
+                ok(sh(`rm -rf ${path.dirname(HOST_IDENTITY)} ${path.dirname(AGENT_FILES.flags)} ${path.dirname(AGENT_LOG)} /run/osqueryd.pid`));
+                // As on minimal images: nothing of procps to find the agent with.
+                assert.notStrictEqual(sh("command -v pgrep || command -v pidof || command -v ps").status, 0, "no procps in the root file system");
+                assert.strictEqual(agentProcesses(), 0);
                 assert.strictEqual(installed(), "");
                 assert.strictEqual(installed("osquery"), "");
             });
             after(() => {
-                for (const tool of c.hide) {
-                    inChroot(root, `mv /usr/bin/${tool}.hidden /usr/bin/${tool}`);
+                for (const tool of [...c.hide, ...PROCPS]) {
+                    sh(`mv /usr/bin/${tool}.hidden /usr/bin/${tool}`);
                 }
+                // Its processes, and its proc mount (its own mount namespace), end with it.
+                host?.stop();
             });
 
-            it("fresh install: the package is in the real database and its maintainer script ran", async () => {
+            it("fresh install: the package is in the real database, its maintainer script ran and started the agent, which the health check saw", async () => {
+                const t = Date.now();
                 const r = await run(OLD, "install.sh");
                 ok(r);
                 assert.match(r.output, c.signature, `installed by ${c.manager}`);
                 assert.strictEqual(installed(), OLD);
                 assert.strictEqual(marker(), `uptycs-protect ${OLD}`);
+                assert.match(r.output, /UptycsAgent: the agent service osqueryd runs \(\/etc\/init\.d\/osqueryd status exited 0\)/);
+                assert.ok(Date.now() - t < 5000, "seen running, not the timeout sat out");
+                assert.strictEqual(agentProcesses(), 1);
+                ok(await run(OLD, "validate.sh"));
             });
 
             it("installing the installed version again succeeds and changes nothing", async () => {
@@ -204,6 +232,7 @@ describe("install scripts on real package managers (chroot)", function () {
             });
 
             it("a dependency that is installed is resolved", async () => {
+                assert.strictEqual(agentProcesses(), 0, "uninstall left no agent running");
                 ok(await run("osquery", "install.sh"));
                 assert.strictEqual(installed("osquery"), NEW);
                 ok(await run("osquery", "uninstall.sh"));
@@ -269,6 +298,36 @@ describe("install scripts on real package managers (chroot)", function () {
                 }
                 ok(await run(NEW, "uninstall.sh"));
                 assert.deepStrictEqual(builds(), { "uptycs-protect": "", osquery: "" });
+            });
+
+            it("a build that installs cleanly but whose agent exits at once: install and validate fail within the timeout, naming osqueryd, with the agent's last log lines", async () => {
+                const t = Date.now();
+                const r = await run(BROKEN, "install.sh");
+                const seconds = (Date.now() - t) / 1000;
+                assert.notStrictEqual(r.status, 0, r.output);
+                assert.strictEqual(installed(), BROKEN, "the package manager installed it");
+                assert.match(r.output, /UptycsAgent: ERROR: the agent service osqueryd is not running 5 s after the package manager finished \(\/etc\/init\.d\/osqueryd status exited 3\)/);
+                assert.match(r.output, new RegExp(`== ${AGENT_LOG}\nosqueryd ${BROKEN}: TLS handshake with the Uptycs endpoint failed`));
+                assert.ok(seconds >= 5 && seconds < 20, `within the timeout (${seconds} s)`);
+                const v = await run(BROKEN, "validate.sh");
+                assert.notStrictEqual(v.status, 0, v.output);
+                assert.match(v.output, /the agent service osqueryd is not running/);
+                assert.strictEqual(agentProcesses(), 0);
+            });
+
+            it("an in-place update to the broken build fails; uninstall leaves no agent running", async () => {
+                ok(await run(BROKEN, "uninstall.sh"));
+                ok(await run(NEW, "install.sh"));
+                assert.strictEqual(agentProcesses(), 1);
+                const r = await run(BROKEN, "update.sh");
+                assert.notStrictEqual(r.status, 0, r.output);
+                assert.match(r.output, /ERROR: the agent service osqueryd is not running 5 s after/);
+                assert.strictEqual(installed(), BROKEN);
+                assert.strictEqual(agentProcesses(), 0);
+                ok(await run(NEW, "update.sh"));
+                assert.strictEqual(agentProcesses(), 1, "the healthy build runs again");
+                ok(await run(NEW, "uninstall.sh"));
+                assert.strictEqual(agentProcesses(), 0, "uninstall (the package's prerm) leaves no agent running");
             });
         });
     }

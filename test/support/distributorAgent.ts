@@ -1,17 +1,20 @@
 // A simulation of what the SSM agent does with a Distributor package on one instance: pick the
 // zip for the instance's platform/version/arch from the manifest (AWS Distributor rules), unzip
 // it, and run its scripts with `dash` (the /bin/sh of Debian and Ubuntu) against fake package
-// managers (test/fixtures/fakebin) that record their calls and keep a package database.
-import { spawnSync } from "child_process";
+// managers (test/fixtures/fakebin) that record their calls and keep a package database. Each
+// instance is a PID namespace of its own, as a host is: the agent the fakes start is a daemon
+// that the next script sees in /proc, and that no other instance sees; an instance whose fakes
+// include systemctl runs systemd (`/run/systemd/system` exists there).
 import * as fs from "fs";
 import * as path from "path";
 import { DistributorManifest } from "../../platforms/manifest";
 import { platformFromOsReleaseId } from "../../platforms/distributor";
+import { PidNamespace } from "./pidNamespace";
 import { readZip } from "./zipReader";
 
 const FAKEBIN = path.join(__dirname, "..", "fixtures", "fakebin");
 /** Real tools the scripts and fakes may use; nothing else from the host is on PATH. */
-const HOST_TOOLS = ["dirname", "basename", "sed", "head", "tr", "cat", "rm", "mkdir", "sort", "grep"];
+const HOST_TOOLS = ["dirname", "basename", "sed", "head", "tail", "tr", "cat", "rm", "mkdir", "sort", "grep", "chmod", "sleep"];
 
 function hostTool(tool: string): string {
     const real = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));
@@ -55,13 +58,16 @@ export function resolvePackageFile(manifest: DistributorManifest, osRelease: Rec
     return file;
 }
 
-/** One instance: a package database, a call log and the package managers it has. */
+/** One instance: a package database, a call log, the package managers it has, and its processes. */
 export class SimulatedInstance {
     readonly root: string;
     private readonly bin: string;
+    private readonly host: PidNamespace;
 
+    /** Stop it with {@link stop}: that ends its agent. */
     constructor(root: string, managers: readonly string[]) {
         this.root = root;
+        this.host = PidNamespace.start(managers.includes("systemctl") ? "mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system" : "");
         this.bin = path.join(root, "bin");
         fs.mkdirSync(this.bin, { recursive: true });
         fs.mkdirSync(path.join(root, "fake"), { recursive: true });
@@ -89,12 +95,7 @@ export class SimulatedInstance {
     run(dir: string, script: string, env: NodeJS.ProcessEnv = {}): { status: number; output: string; calls: string[] } {
         const log = path.join(this.root, "fake", "calls.log");
         fs.rmSync(log, { force: true });
-        const r = spawnSync(hostTool("dash"), [script], {
-            cwd: dir,
-            env: { PATH: this.bin, FAKE_ROOT: path.join(this.root, "fake"), ...env },
-            encoding: "utf8",
-            timeout: 30_000,
-        });
+        const r = this.host.run([hostTool("dash"), script], dir, { PATH: this.bin, FAKE_ROOT: path.join(this.root, "fake"), ...env }, 60_000);
         const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : [];
         return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}`, calls };
     }
@@ -108,8 +109,14 @@ export class SimulatedInstance {
         return Object.fromEntries(fs.readdirSync(db).map((n) => [n, fs.readFileSync(path.join(db, n), "utf8").trim()]));
     }
 
-    service(name: string): string | undefined {
-        const f = path.join(this.root, "fake", "svc", name);
-        return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : undefined;
+    /** Whether the agent's daemon runs on the instance (a process named osqueryd in its /proc). */
+    agentRunning(): boolean {
+        const r = this.host.run([hostTool("dash"), "-c", 'for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = osqueryd ] && exit 0; done; exit 1'], this.root, { PATH: this.bin });
+        return r.status === 0;
+    }
+
+    /** Ends the instance and its processes. */
+    stop(): void {
+        this.host.stop();
     }
 }

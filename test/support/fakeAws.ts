@@ -1,5 +1,6 @@
 // A local stand-in for the AWS actions this program calls itself, on 127.0.0.1: SSM
-// (ListDocumentVersions, DeleteDocument; AWS JSON 1.1) and STS (GetCallerIdentity, AssumeRole;
+// (ListDocumentVersions, DeleteDocument, and UpdateDocumentDefaultVersion as a person runs it;
+// AWS JSON 1.1) and STS (GetCallerIdentity, AssumeRole;
 // AWS query protocol). Each request is attributed to the access key id in its SigV4
 // `Authorization` header; every known key belongs to one account, and as in AWS each account
 // has its own documents in each region (the region of the SigV4 credential scope), so a request
@@ -115,6 +116,15 @@ export class FakeAws {
         }
         if (action === "ListDocumentVersions") {
             return send(200, { DocumentVersions: versions.map((v) => ({ Name: input.Name, ...v })) });
+        }
+        if (action === "UpdateDocumentDefaultVersion") {
+            // As SSM: the version must exist; it becomes the only default.
+            const target = versions.find((v) => v.DocumentVersion === input.DocumentVersion);
+            if (target === undefined) {
+                return send(400, { __type: "InvalidDocumentVersion", message: `Document version ${String(input.DocumentVersion)} does not exist.` });
+            }
+            versions.forEach((v) => { v.IsDefaultVersion = v === target; });
+            return send(200, { Description: { Name: input.Name, DefaultVersion: target.DocumentVersion, DefaultVersionName: target.VersionName } });
         }
         if (action === "DeleteDocument") {
             const i = versions.findIndex((v) => v.VersionName === input.VersionName);

@@ -11,7 +11,7 @@ import { testCertificate } from "./tls";
 
 /** A fault applied to the next `times` requests whose path matches `path`. */
 export type Fault = { readonly path: RegExp; times: number } & (
-    | { readonly kind: "status"; readonly status: number }
+    | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string } // retryAfter: a Retry-After header
     | { readonly kind: "reset" } // headers sent, connection destroyed mid-body
     | { readonly kind: "short" } // Content-Length larger than the body sent, then the connection destroyed
     | { readonly kind: "shortEnd" } // Content-Length sent, half the body, then a clean end of the connection (FIN)
@@ -27,6 +27,8 @@ export type Fault = { readonly path: RegExp; times: number } & (
 export interface RecordedRequest {
     readonly path: string;
     readonly status: number;
+    /** When it arrived (Date.now()). */
+    readonly at: number;
 }
 
 export interface FakeUptycsOptions {
@@ -120,9 +122,10 @@ export class FakeUptycsApi {
     private handle(req: IncomingMessage, res: ServerResponse): void {
         const url = new URL(req.url ?? "/", "https://localhost");
         const prefix = `/public/api/customers/`;
-        const reply = (status: number, body: unknown, path: string): void => {
-            this.requests.push({ path, status });
-            res.writeHead(status, { "content-type": "application/json" });
+        const at = Date.now();
+        const reply = (status: number, body: unknown, path: string, headers: Record<string, string> = {}): void => {
+            this.requests.push({ path, status, at });
+            res.writeHead(status, { "content-type": "application/json", ...headers });
             res.end(JSON.stringify(body));
         };
         if (!url.pathname.startsWith(prefix)) {
@@ -148,13 +151,13 @@ export class FakeUptycsApi {
         }
         const fault = this.takeFault(path);
         if (fault?.kind === "status") {
-            return reply(fault.status, { error: { status: fault.status, message: "injected" } }, path);
+            return reply(fault.status, { error: { status: fault.status, message: "injected" } }, path, fault.retryAfter === undefined ? {} : { "retry-after": fault.retryAfter });
         }
         if (fault?.kind === "json") {
             return reply(200, fault.body, path);
         }
         if (fault?.kind === "redirect") {
-            this.requests.push({ path, status: 302 });
+            this.requests.push({ path, status: 302, at: Date.now() });
             res.writeHead(302, { location: req.url });
             res.end();
             return;
@@ -190,7 +193,7 @@ export class FakeUptycsApi {
         if (this.contentLength || fault?.kind === "short") {
             headers["content-length"] = fault?.kind === "short" ? size + 1000 : size;
         }
-        this.requests.push({ path, status: 200 });
+        this.requests.push({ path, status: 200, at: Date.now() });
         res.writeHead(200, headers);
         if (fault?.kind === "stall") {
             res.flushHeaders();

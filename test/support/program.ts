@@ -83,11 +83,16 @@ export type ArtifactHandler = (args: pulumi.runtime.MockResourceArgs) => Promise
 
 /**
  * Artifacts for runs that test the graph, not the zips: the state a built zip would have
- * (agent 5.14.2.21, a zip named after the entry), without building or downloading anything.
+ * (agent 5.14.2.21; as the real provider does, one zip per installer package and arch, each
+ * entry its own path), without building or downloading anything.
  */
 export const mockArtifacts: ArtifactHandler = async (args) => {
-    const dir = (args.inputs.entry as { dir: string }).dir;
-    return { id: dir, state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${dir}-5.14.2.21-0123456789ab.zip`, zipPath: "z.zip", zipSha256: "a".repeat(64), zipSize: 100 } };
+    const entry = args.inputs.entry as { dir: string; upt_package: string; arch_type: string };
+    const sha = Buffer.from(`${entry.upt_package}/${entry.arch_type}`).toString("hex").padEnd(64, "a").slice(0, 64);
+    return {
+        id: entry.dir,
+        state: { ...args.inputs, version: "5.14.2.21", zipFileName: `${entry.upt_package}-${entry.arch_type}-5.14.2.21-${sha.slice(0, 12)}.zip`, zipPath: `${entry.dir}.zip`, zipSha256: sha, zipSize: 100 },
+    };
 };
 
 /** Writes a key file for mock runs (no Uptycs API is reached under mocks) in a fresh temp folder; returns its path. */

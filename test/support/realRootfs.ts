@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PidNamespace } from "./pidNamespace";
 import { missingTools } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -73,12 +74,18 @@ export interface ChrootRun {
     readonly output: string;
 }
 
-/** Runs `script` with `sh -c` inside `rootfs` as root; `env` replaces the environment. */
-export function inChroot(rootfs: string, script: string, env: NodeJS.ProcessEnv = {}): ChrootRun {
-    const r: SpawnSyncReturns<string> = spawnSync("chroot", [rootfs, "/bin/sh", "-c", `${script} 2>&1`], {
+/**
+ * Runs `script` with `sh -c` inside `rootfs` as root; `env` replaces the environment. With `host`
+ * (a PID namespace whose setup mounted proc at `<rootfs>/proc`), it runs there: daemons it starts
+ * outlive it and are seen in the root file system's /proc, as on one host.
+ */
+export function inChroot(rootfs: string, script: string, env: NodeJS.ProcessEnv = {}, host?: PidNamespace): ChrootRun {
+    const argv = ["chroot", rootfs, "/bin/sh", "-c", `${script} 2>&1`];
+    const fullEnv = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8", ...env };
+    const r: SpawnSyncReturns<string> = host !== undefined ? host.run(argv, "/", fullEnv) : spawnSync(argv[0], argv.slice(1), {
         encoding: "utf8",
         timeout: 300_000,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8", ...env },
+        env: fullEnv,
     });
     if (r.error !== undefined) {
         throw r.error;
@@ -98,6 +105,8 @@ export interface FixturePackage {
     readonly provides?: string;
     /** False for a package that is no agent build (owns none of the agent's files). Default true. */
     readonly agent?: boolean;
+    /** A build that installs cleanly but whose agent exits at once when started (it cannot reach the Uptycs endpoint). */
+    readonly crashes?: boolean;
 }
 
 /** What the fixtures' maintainer scripts write: `<name> <version>`, at install and at upgrade. */
@@ -105,22 +114,48 @@ export const MARKER_DIR = "/var/lib/uptycs-test";
 
 /**
  * The files every agent build ships, as the real Protect and sensor-only packages do: the same
- * agent binary and flags file (a configuration file in both formats), so the two builds conflict
- * on the real package managers exactly as Uptycs' do.
+ * agent binary, flags file (a configuration file in both formats) and init script, so the two
+ * builds conflict on the real package managers exactly as Uptycs' do.
  */
-export const AGENT_FILES = { binary: "/usr/bin/osqueryd", flags: "/etc/osquery/osquery.flags" } as const;
+export const AGENT_FILES = { binary: "/usr/bin/osqueryd", flags: "/etc/osquery/osquery.flags", initScript: "/etc/init.d/osqueryd" } as const;
+/** Where the agent logs, as the real one does. */
+export const AGENT_LOG = "/var/log/osquery/osqueryd.results.log";
 /** The agent's identity on the host, made at first enrollment by the maintainer script and owned by no package. */
 export const HOST_IDENTITY = "/var/osquery/host_identifier";
 
-const agentBinary = (p: FixturePackage): string => `#!/bin/sh\necho "${p.name} ${p.version}"\n`;
+// Run plainly, it says which build it is; with --daemonize it runs as the agent (a process named
+// osqueryd), or, for a broken build, logs why it cannot and exits at once.
+const agentBinary = (p: FixturePackage): string => `#!/bin/sh
+if [ "\${1:-}" != --daemonize ]; then echo "${p.name} ${p.version}"; exit 0; fi
+${p.crashes
+        ? `mkdir -p ${path.dirname(AGENT_LOG)}\necho "osqueryd ${p.version}: TLS handshake with the Uptycs endpoint failed; exiting" >> ${AGENT_LOG}\nexit 1`
+        : "while :; do sleep 1; done"}
+`;
+
+// An LSB init script, as the agent's packages ship one: start puts the daemon in the background
+// and returns (it does not wait to see it live), status says 0 running / 3 not, stop waits.
+const INIT_SCRIPT = `#!/bin/sh
+PIDFILE=/run/osqueryd.pid
+running() { [ -f "$PIDFILE" ] && [ "$(cat "/proc/$(cat "$PIDFILE")/comm" 2>/dev/null)" = osqueryd ]; }
+case "$1" in
+  start) running || { ${AGENT_FILES.binary} --daemonize </dev/null >/dev/null 2>&1 & echo $! > "$PIDFILE"; } ;;
+  stop) if running; then pid=$(cat "$PIDFILE"); kill "$pid"; while [ -e "/proc/$pid" ]; do sleep 0.1; done; fi; rm -f "$PIDFILE" ;;
+  restart) "$0" stop; "$0" start ;;
+  status) running || exit 3 ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac
+`;
 
 // As vendor packages do: record the install, enroll once (an identity kept across upgrades and
-// switches), start the service where systemd runs (it never does in a chroot, as in containers),
-// and never fail for the lack of it.
+// switches), (re)start the agent through systemd where it runs the host (never in a chroot, as
+// in containers), else through its init script, and never fail for it: a broken agent installs
+// cleanly. The removal scripts stop it.
 const postInstall = (p: FixturePackage): string => `mkdir -p ${MARKER_DIR} /var/osquery
 echo "${p.name} ${p.version}" > ${MARKER_DIR}/${p.name}
 [ -s ${HOST_IDENTITY} ] || echo "$(date +%s%N)-$$" > ${HOST_IDENTITY}
-if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl restart osqueryd || true; fi
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl restart osqueryd || true; else ${AGENT_FILES.initScript} restart || true; fi
+`;
+const preRemove = `${AGENT_FILES.initScript} stop || true
 `;
 
 /** The files of `p` under `root` (a package's payload root). */
@@ -128,10 +163,11 @@ function writePayload(p: FixturePackage, root: string): string[] {
     const files = p.agent === false ? { [`/opt/${p.name}/VERSION`]: `${p.version}\n` } : {
         [AGENT_FILES.binary]: agentBinary(p),
         [AGENT_FILES.flags]: "--config_refresh=10\n",
+        [AGENT_FILES.initScript]: INIT_SCRIPT,
     };
     for (const [file, content] of Object.entries(files)) {
         fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
-        fs.writeFileSync(path.join(root, file), content, { mode: file === AGENT_FILES.binary ? 0o755 : 0o644 });
+        fs.writeFileSync(path.join(root, file), content, { mode: file === AGENT_FILES.flags ? 0o644 : 0o755 });
     }
     return Object.keys(files);
 }
@@ -147,7 +183,8 @@ export function buildRpm(p: FixturePackage, outDir: string): string {
             `Name: ${p.name}`, `Version: ${p.version}`, "Release: 1", "Summary: test stand-in for an Uptycs agent", "License: Proprietary",
             "BuildArch: x86_64", "AutoReqProv: no", ...(p.requires ? [`Requires: ${p.requires}`] : []), ...(p.provides ? [`Provides: ${p.provides}`] : []),
             "%description", "test stand-in", "%install", `cp -a ${payload}/. %{buildroot}/`,
-            "%post", postInstall(p), "%files", ...files.map((f) => (f === AGENT_FILES.flags ? `%config(noreplace) ${f}` : f)), "",
+            // %preun of the old package runs after %post of the new one in an upgrade: stop only on erase ($1 = 0), as vendor specs do.
+            "%post", p.agent === false ? "true" : postInstall(p), ...(p.agent === false ? [] : ["%preun", `if [ "$1" -eq 0 ]; then ${preRemove.trim()}; fi`]), "%files", ...files.map((f) => (f === AGENT_FILES.flags ? `%config(noreplace) ${f}` : f)), "",
         ].join("\n"));
         const r = spawnSync("rpmbuild", ["--define", `_topdir ${top}`, "--quiet", "-bb", spec], { encoding: "utf8" });
         if (r.status !== 0) {
@@ -177,6 +214,7 @@ export function buildDeb(p: FixturePackage, outDir: string): string {
             fs.writeFileSync(path.join(root, "DEBIAN", "conffiles"), conffiles.map((f) => `${f}\n`).join(""));
         }
         fs.writeFileSync(path.join(root, "DEBIAN", "postinst"), `#!/bin/sh\nset -e\n${postInstall(p)}`, { mode: 0o755 });
+        fs.writeFileSync(path.join(root, "DEBIAN", "prerm"), `#!/bin/sh\n${preRemove}`, { mode: 0o755 });
         const file = path.join(outDir, `assets-${p.name}-${p.version}-Uptycs${p.requires ? "-dep" : ""}.deb`);
         const r = spawnSync("dpkg-deb", ["--root-owner-group", "--build", root, file], { encoding: "utf8" });
         if (r.status !== 0) {
