@@ -53,7 +53,7 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
             assert.strictEqual(path.basename(s.zipPath as string), `${entry.dir}-5.14.2.21-${(s.zipSha256 as string).slice(0, 12)}.zip`, "the entry's own file");
             const entries = await readZip(path.join(ROOT, s.zipPath as string));
             const windows = a.name === named("UPT_PRO_WINDOWS");
-            const scripts = windows ? ["install.ps1", "uninstall.ps1", "update.ps1"] : ["install.sh", "uninstall.sh", "update.sh"];
+            const scripts = windows ? ["install.ps1", "uninstall.ps1", "update.ps1", "validate.ps1"] : ["install.sh", "uninstall.sh", "update.sh", "validate.sh"];
             assert.deepStrictEqual(entries.map((e) => e.name).sort(), [s.installerFileName as string, ...scripts].sort());
             const installer = entries.find((e) => e.name === s.installerFileName)!;
             assert.strictEqual(sha256(installer.data), s.installerSha256);
@@ -102,6 +102,22 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
             assert.strictEqual(manifest.files[a.state.zipFileName as string].checksums.sha256, a.state.zipSha256);
         }
         assert.match(manifest.description, /Uptycs Protect/);
+    });
+
+    it("two packages of other names sharing one installer, built by one provider host: each zip's scripts name their own package", async () => {
+        await TestStack.using(api, "two-names", async (s) => {
+            const mapping = [{ upt_package: "centos", dir: "UPT_PRO_REDHAT_x86_64", name: "redhat", major_version: "_any", minor_version: "", arch_type: "x86_64" }];
+            const run = await s.up({ "output-args:args": JSON.stringify({ mapping, packageName: "EdrFirst", buildDir: s.buildDir }), "output-args:as": "plain", "output-args:alsoAs": "EdrSecond" },
+                [], {}, false, { dir: path.join(ROOT, "test", "fixtures", "output-args"), project: "output-args" });
+            const artifacts = run.byType(ARTIFACT_TYPE);
+            assert.deepStrictEqual(artifacts.map((a) => a.name).sort(), ["second-UPT_PRO_REDHAT_x86_64", "uptycs-UPT_PRO_REDHAT_x86_64"]);
+            assert.strictEqual(new Set(artifacts.map((a) => a.state.installerSha256)).size, 1, "one installer");
+            for (const a of artifacts) {
+                const install = (await readZip(path.join(ROOT, a.state.zipPath as string))).find((e) => e.name === "install.sh")!.data.toString();
+                assert.match(install, new RegExp(`^PKG_NAME='${a.inputs.packageName as string}'$`, "m"), a.name);
+            }
+            assert.notStrictEqual(artifacts[0].state.zipSha256, artifacts[1].state.zipSha256);
+        });
     });
 
     it("zips are byte-identical when built again elsewhere, in another time zone", async () => {

@@ -93,6 +93,10 @@ describe("regions and organization (under mocks)", function () {
         const run = await runProgram({ config: { ...base, regions: JSON.stringify(THREE) }, artifacts });
         assertKeptOrAliased(run, namesBeforeRename(run, THREE), perEntryZipObjects(run, THREE, ""));
         assertNewZipKeys(run);
+        // A stack that had no regions adds them in the same update: the home region (aws:region,
+        // us-east-1) keeps every resource of its single-region names, the legacy component's too.
+        const single = await runProgram({ config: base, artifacts });
+        assertKeptOrAliased(run, [...single.resources.map((r) => ({ type: r.type, name: r.name })), ...namesBeforeRename(single, [])], perEntryZipObjects(single, [], ""));
     });
 
     it("three regions: one artifact per mapping entry, three documents with the same VersionName and content, each on its own bucket", async () => {

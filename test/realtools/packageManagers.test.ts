@@ -54,6 +54,8 @@ interface ManagerCase {
     readonly direct: (file: string) => string;
     /** Its words when that package's files are already another package's. */
     readonly conflict: RegExp;
+    /** Runs the broken-build cases. */
+    readonly brokenBuild: boolean;
 }
 
 const APT = (f: string): string => `apt-get install -y ./${f}`;
@@ -63,12 +65,12 @@ const RPM_CONFLICT = /file \/usr\/bin\/osqueryd from install of osquery\S* confl
 const ZYPPER_CONFLICT = /File \/usr\/bin\/osqueryd\s+from install of\s+osquery\S+ .*\s+conflicts with file from package\s+uptycs-protect/;
 
 const CASES: ManagerCase[] = [
-    { manager: "apt", family: "deb", osRelease: "ubuntu-22.04", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/, direct: APT, conflict: APT_CONFLICT },
-    { manager: "apt", family: "deb", osRelease: "debian-12", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/, direct: APT, conflict: APT_CONFLICT },
-    { manager: "dnf", family: "rpm", osRelease: "rhel-9", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/, direct: DNF, conflict: RPM_CONFLICT },
-    { manager: "dnf", family: "rpm", osRelease: "amazonlinux-2023", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/, direct: DNF, conflict: RPM_CONFLICT },
-    { manager: "zypper", family: "rpm", osRelease: "sles-15", hide: ["dnf"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing/, downgrade: /downgrading from/, signature: /Loading repository data/, direct: (f) => `zypper --non-interactive --no-gpg-checks install ./${f}`, conflict: ZYPPER_CONFLICT },
-    { manager: "rpm", family: "rpm", osRelease: "rhel-9", hide: ["dnf", "zypper"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing is needed by/, downgrade: /downgrading from/, signature: /Preparing\.\.\./, direct: (f) => `rpm -U ./${f}`, conflict: RPM_CONFLICT },
+    { manager: "apt", family: "deb", osRelease: "ubuntu-22.04", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/, direct: APT, conflict: APT_CONFLICT , brokenBuild: true },
+    { manager: "apt", family: "deb", osRelease: "debian-12", hide: [], presentDependency: "dpkg", missingDependency: /libuptycs-missing/, downgrade: /DOWNGRADED/, signature: /Reading package lists/, direct: APT, conflict: APT_CONFLICT , brokenBuild: false },
+    { manager: "dnf", family: "rpm", osRelease: "rhel-9", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/, direct: DNF, conflict: RPM_CONFLICT , brokenBuild: true },
+    { manager: "dnf", family: "rpm", osRelease: "amazonlinux-2023", hide: [], presentDependency: "test-base-system", missingDependency: /nothing provides libuptycs-missing/, downgrade: /downgrading from .*Downgraded:/s, signature: /Dependencies resolved/, direct: DNF, conflict: RPM_CONFLICT , brokenBuild: false },
+    { manager: "zypper", family: "rpm", osRelease: "sles-15", hide: ["dnf"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing/, downgrade: /downgrading from/, signature: /Loading repository data/, direct: (f) => `zypper --non-interactive --no-gpg-checks install ./${f}`, conflict: ZYPPER_CONFLICT , brokenBuild: true },
+    { manager: "rpm", family: "rpm", osRelease: "rhel-9", hide: ["dnf", "zypper"], presentDependency: "test-base-system", missingDependency: /libuptycs-missing is needed by/, downgrade: /downgrading from/, signature: /Preparing\.\.\./, direct: (f) => `rpm -U ./${f}`, conflict: RPM_CONFLICT , brokenBuild: true },
 ];
 
 const ROOTFS = {
@@ -300,35 +302,38 @@ describe("install scripts on real package managers (chroot)", function () {
                 assert.deepStrictEqual(builds(), { "uptycs-protect": "", osquery: "" });
             });
 
-            it("a build that installs cleanly but whose agent exits at once: install and validate fail within the timeout, naming osqueryd, with the agent's last log lines", async () => {
-                const t = Date.now();
-                const r = await run(BROKEN, "install.sh");
-                const seconds = (Date.now() - t) / 1000;
-                assert.notStrictEqual(r.status, 0, r.output);
-                assert.strictEqual(installed(), BROKEN, "the package manager installed it");
-                assert.match(r.output, /UptycsAgent: ERROR: the agent service osqueryd is not running 5 s after the package manager finished \(\/etc\/init\.d\/osqueryd status exited 3\)/);
-                assert.match(r.output, new RegExp(`== ${AGENT_LOG}\nosqueryd ${BROKEN}: TLS handshake with the Uptycs endpoint failed`));
-                assert.ok(seconds >= 5 && seconds < 20, `within the timeout (${seconds} s)`);
-                const v = await run(BROKEN, "validate.sh");
-                assert.notStrictEqual(v.status, 0, v.output);
-                assert.match(v.output, /the agent service osqueryd is not running/);
-                assert.strictEqual(agentProcesses(), 0);
-            });
+            // Each sits out the 5 s timeout: one OS per manager.
+            if (c.brokenBuild) {
+                it("a build that installs cleanly but whose agent exits at once: install and validate fail within the timeout, naming osqueryd, with the agent's last log lines", async () => {
+                    const t = Date.now();
+                    const r = await run(BROKEN, "install.sh");
+                    const seconds = (Date.now() - t) / 1000;
+                    assert.notStrictEqual(r.status, 0, r.output);
+                    assert.strictEqual(installed(), BROKEN, "the package manager installed it");
+                    assert.match(r.output, /UptycsAgent: ERROR: the agent service osqueryd is not running 5 s after the package manager finished \(\/etc\/init\.d\/osqueryd status exited 3\)/);
+                    assert.match(r.output, new RegExp(`== ${AGENT_LOG}\nosqueryd ${BROKEN}: TLS handshake with the Uptycs endpoint failed`));
+                    assert.ok(seconds >= 5 && seconds < 20, `within the timeout (${seconds} s)`);
+                    const v = await run(BROKEN, "validate.sh");
+                    assert.notStrictEqual(v.status, 0, v.output);
+                    assert.match(v.output, /the agent service osqueryd is not running/);
+                    assert.strictEqual(agentProcesses(), 0);
+                });
 
-            it("an in-place update to the broken build fails; uninstall leaves no agent running", async () => {
-                ok(await run(BROKEN, "uninstall.sh"));
-                ok(await run(NEW, "install.sh"));
-                assert.strictEqual(agentProcesses(), 1);
-                const r = await run(BROKEN, "update.sh");
-                assert.notStrictEqual(r.status, 0, r.output);
-                assert.match(r.output, /ERROR: the agent service osqueryd is not running 5 s after/);
-                assert.strictEqual(installed(), BROKEN);
-                assert.strictEqual(agentProcesses(), 0);
-                ok(await run(NEW, "update.sh"));
-                assert.strictEqual(agentProcesses(), 1, "the healthy build runs again");
-                ok(await run(NEW, "uninstall.sh"));
-                assert.strictEqual(agentProcesses(), 0, "uninstall (the package's prerm) leaves no agent running");
-            });
+                it("an in-place update to the broken build fails; uninstall leaves no agent running", async () => {
+                    ok(await run(BROKEN, "uninstall.sh"));
+                    ok(await run(NEW, "install.sh"));
+                    assert.strictEqual(agentProcesses(), 1);
+                    const r = await run(BROKEN, "update.sh");
+                    assert.notStrictEqual(r.status, 0, r.output);
+                    assert.match(r.output, /ERROR: the agent service osqueryd is not running 5 s after/);
+                    assert.strictEqual(installed(), BROKEN);
+                    assert.strictEqual(agentProcesses(), 0);
+                    ok(await run(NEW, "update.sh"));
+                    assert.strictEqual(agentProcesses(), 1, "the healthy build runs again");
+                    ok(await run(NEW, "uninstall.sh"));
+                    assert.strictEqual(agentProcesses(), 0, "uninstall (the package's prerm) leaves no agent running");
+                });
+            }
         });
     }
 });

@@ -157,6 +157,8 @@ export async function runProgram(opts: {
     versionName?: (contentVersion: string) => string;
     /** The account `aws.getCallerIdentity` answers. Default {@link TEST_ACCOUNT}. */
     accountId?: string;
+    /** Explicit aws provider (resource name) → the account `aws.getCallerIdentity` through it answers. Default `accountId`. */
+    providerAccounts?: Record<string, string>;
     /** OU id → the accounts `aws.organizations.getOrganizationalUnitDescendantAccounts` answers. */
     orgAccounts?: Record<string, { id: string; status: string; name?: string; arn?: string; email?: string }[]>;
 }): Promise<ProgramRun> {
@@ -212,7 +214,8 @@ export async function runProgram(opts: {
             invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
             switch (args.token) {
                 case "aws:index/getCallerIdentity:getCallerIdentity": {
-                    const account = opts.accountId ?? TEST_ACCOUNT;
+                    const provider = args.provider?.split("::").pop()?.replace(/-id$/, "");
+                    const account = (provider === undefined ? undefined : opts.providerAccounts?.[provider]) ?? opts.accountId ?? TEST_ACCOUNT;
                     return { accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDATEST", id: account };
                 }
                 case "aws:index/getRegion:getRegion": {
