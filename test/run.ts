@@ -16,20 +16,18 @@ import { ensureTestCertificate } from "./support/tls";
  * two suites of about equal length, so the two workers finish together.
  */
 const HOST_SUITES = {
-    // The OS matrix spends most of its time waiting (each install's health check watches the agent
-    // for a second): it runs beside the others, on a worker of its own.
-    simulation: ["distributorAgent"],
     host: ["e2e", "example", "library"],
     "host-faults": ["faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "ioPasses", "plugin"],
 };
-const HOST_FILES = Object.values(HOST_SUITES).flat().map((f) => `test/program/${f}.test.ts`);
+const HOST_FILES = [...Object.values(HOST_SUITES).flat(), "distributorAgent"].map((f) => `test/program/${f}.test.ts`);
 const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `test/program/${f}`).filter((f) => f.endsWith(".test.ts") && !HOST_FILES.includes(f));
 
 // Longest first: the workers take them in this order.
 let suites: Record<string, string[]> = {
     ...Object.fromEntries(Object.entries(HOST_SUITES).map(([name, files]) => [name, files.map((f) => `test/program/${f}.test.ts`)])),
-    program: MOCK_FILES,
     realtools: ["test/realtools/**/*.test.ts"],
+    simulation: ["test/program/distributorAgent.test.ts"],
+    program: MOCK_FILES,
     unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
 };
 
@@ -84,8 +82,7 @@ async function main(): Promise<void> {
             results.push(await runSuite(...next));
         }
     };
-    // One worker per core, and one more for the simulation's waiting.
-    await Promise.all(Array.from({ length: Math.max(1, os.cpus().length) + (queue.some(([name]) => name === "simulation") ? 1 : 0) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, os.cpus().length) }, worker));
     fs.rmSync(tlsDir, { recursive: true, force: true });
     const sum = (k: "passed" | "failed" | "skipped"): number => results.reduce((n, r) => n + r[k], 0);
     // A suite that crashed before reporting counts as a failure even with no failing test.

@@ -129,7 +129,7 @@ const agentBinary = (p: FixturePackage): string => `#!/bin/sh
 if [ "\${1:-}" != --daemonize ]; then echo "${p.name} ${p.version}"; exit 0; fi
 ${p.crashes
         ? `mkdir -p ${path.dirname(AGENT_LOG)}\necho "osqueryd ${p.version}: TLS handshake with the Uptycs endpoint failed; exiting" >> ${AGENT_LOG}\nexit 1`
-        : "while :; do sleep 1; done"}
+        : 'trap "exit 0" TERM\nwhile :; do sleep 1 & wait $!; done'}
 `;
 
 // An LSB init script, as the agent's packages ship one: start puts the daemon in the background
