@@ -12,8 +12,8 @@ import * as path from "path";
 import { ensureTestCertificate } from "./support/tls";
 
 /**
- * The end-to-end files that drive the provider host (the rest of test/program is mocks only), in
- * two suites of about equal length, so the two workers finish together.
+ * The end-to-end files that drive the provider host (the rest of test/program is mocks only, but
+ * for the Distributor-agent simulation, a suite of its own).
  */
 const HOST_SUITES = {
     host: ["e2e", "example", "library"],
@@ -24,10 +24,12 @@ const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `t
 
 // Longest first: the workers take them in this order.
 let suites: Record<string, string[]> = {
-    ...Object.fromEntries(Object.entries(HOST_SUITES).map(([name, files]) => [name, files.map((f) => `test/program/${f}.test.ts`)])),
+    // The real package managers first: they make their root file systems on a fresh machine.
     realtools: ["test/realtools/**/*.test.ts"],
+    "host-faults": HOST_SUITES["host-faults"].map((f) => `test/program/${f}.test.ts`),
     simulation: ["test/program/distributorAgent.test.ts"],
     program: MOCK_FILES,
+    host: HOST_SUITES.host.map((f) => `test/program/${f}.test.ts`),
     unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
 };
 

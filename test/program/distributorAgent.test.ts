@@ -80,7 +80,7 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
     let newPkg: Built;
     let sensorPkg: Built;
     /** The same three with the health check on. */
-    let checked: { oldPkg: Built; newPkg: Built; sensorPkg: Built };
+    let checked: { oldPkg: Built; newPkg: Built };
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-sim-"));
     const instances: SimulatedInstance[] = [];
     /** A fresh instance (its own PID namespace), ended after the suite. */
@@ -106,7 +106,6 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         checked = {
             oldPkg: built(await stack.up({ agentVersion: "5.13.1.4", ...HEALTH })),
             newPkg: built(await stack.up({ agentVersion: "5.14.2.21", ...HEALTH })),
-            sensorPkg: built(await stack.up({ agentVersion: "5.14.2.21", sensorOnly: "true", ...HEALTH })),
         };
     });
     after(async () => {
@@ -332,8 +331,8 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         it(`${fixture} (${managers[managers.length - 2]}): a switch that leaves the other build installed fails (install.sh and update.sh share the check)`, async () => {
             const inst = instance(path.join(tmp, `${fixture}-keeps-other`), managers);
             const release = parseOsRelease(fs.readFileSync(path.join(OS_RELEASE, fixture), "utf8"));
-            const protectDir = await inst.unpack(checked.newPkg.zipPaths[resolvePackageFile(checked.newPkg.manifest, release, "x86_64")], "protect");
-            const sensorDir = await inst.unpack(checked.sensorPkg.zipPaths[resolvePackageFile(checked.sensorPkg.manifest, release, "x86_64")], "sensor");
+            const protectDir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, release, "x86_64")], "protect");
+            const sensorDir = await inst.unpack(sensorPkg.zipPaths[resolvePackageFile(sensorPkg.manifest, release, "x86_64")], "sensor");
             for (const script of ["update.sh"]) {
                 assert.strictEqual(inst.run(protectDir, "install.sh").status, 0);
                 const r = inst.run(sensorDir, script, { FAKE_KEEPS_OTHER_BUILD: "1" });
