@@ -23,7 +23,7 @@ import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
 import { buildManifest, DistributorManifest, manifestJson, PackageZip, zipGroupOf } from "./platforms/manifest";
 import { AgentMappingEntry, entryFamily, versionKey } from "./platforms/mapping";
 import { bucketNameFor, organizationTemplate, VERSION_PARAMETER } from "./platforms/organization";
-import { configurePackageParameters, sendCommandInput, shareAccountIds, ssmTargets } from "./platforms/rollout";
+import { configurePackageParameters, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets } from "./platforms/rollout";
 import { scriptTemplates } from "./platforms/scripts";
 import { awsCliEnvironmentFor } from "./providers/awsCredentials";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
@@ -308,11 +308,16 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         const ous = cfg.organization?.organizationalUnitIds ?? [];
         const members = ous.map((parentId) => aws.organizations.getOrganizationalUnitDescendantAccountsOutput({ parentId }, { parent: this }).accounts);
         return pulumi.all([accountId, pulumi.all(members), pulumi.output(cfg.shareWithAccounts)]).apply(([own, lists, listed]) => {
+            let shared: string[];
             try {
-                return shareAccountIds(listed, lists.flat(), own);
+                shared = parseShareAccounts(listed);
             } catch (e) {
-                const message = (e as Error).message;
-                throw new pulumi.ResourceError(message.startsWith("organization.") ? `config ${message}` : `args.shareWithAccounts ${message}`, this);
+                throw new pulumi.ResourceError(`args.shareWithAccounts ${(e as Error).message}`, this);
+            }
+            try {
+                return shareAccountIds(shared, lists.flat(), own);
+            } catch (e) {
+                throw new pulumi.ResourceError(`config ${(e as Error).message}`, this);
             }
         });
     }

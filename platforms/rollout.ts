@@ -83,13 +83,14 @@ export interface OrganizationAccount {
 }
 
 /**
- * The accounts a package is shared with: `listed` (`shareWithAccounts`, validated) and the
- * ACTIVE accounts of the OUs, each once, sorted, never `own` (the publishing account).
- * @throws Error naming what is wrong with `listed`, or the count when the union is over
- *   {@link MAX_SHARE_ACCOUNTS} (SSM: a document is shared with at most 1000 accounts per region).
+ * The accounts a package is shared with: `listed` (`shareWithAccounts`, already through
+ * {@link parseShareAccounts}) and the ACTIVE accounts of the OUs, each once, sorted, never `own`
+ * (the publishing account).
+ * @throws Error with the count when the union is over {@link MAX_SHARE_ACCOUNTS} (SSM: a document
+ *   is shared with at most 1000 accounts per region).
  */
-export function shareAccountIds(listed: unknown, ouAccounts: readonly OrganizationAccount[], own: string): string[] {
-    const ids = [...new Set([...parseShareAccounts(listed), ...ouAccounts.filter((a) => a.status === "ACTIVE").map((a) => a.id)])].filter((id) => id !== own).sort();
+export function shareAccountIds(listed: readonly string[], ouAccounts: readonly OrganizationAccount[], own: string): string[] {
+    const ids = [...new Set([...listed, ...ouAccounts.filter((a) => a.status === "ACTIVE").map((a) => a.id)])].filter((id) => id !== own).sort();
     if (ids.length > MAX_SHARE_ACCOUNTS) {
         throw new Error(`organization.organizationalUnitIds and shareWithAccounts come to ${ids.length} accounts; `
             + `a document can be shared with at most ${MAX_SHARE_ACCOUNTS} per region (SSM quota; ask AWS to raise it, or split the OUs across packages)`);
@@ -286,14 +287,18 @@ export interface PublishIntent {
  * Why publishing `intent.next` would undo a rollback made by hand, or undefined when it would
  * not: the package's default version (`versions`) is neither what this stack published last nor
  * what it is about to publish, so someone set it since ("Set default version" in the console,
- * `aws ssm update-document-default-version`), and a publish would make the new version the
- * default over it. Content equal to the hand-set version (`agentVersion` pinned to it) publishes
+ * `aws ssm update-document-default-version`: the default is then not the latest version), and a
+ * publish would make the new version the default over it. Content equal to the hand-set version (`agentVersion` pinned to it) publishes
  * nothing and is never a problem.
  */
 export function manualRollbackProblem(intent: PublishIntent, versions: readonly PackageVersion[]): string | undefined {
     const current = versions.find((v) => v.isDefault);
     const name = current?.versionName ?? current?.documentVersion;
-    if (current === undefined || intent.published === undefined || name === intent.published || name === intent.next) {
+    // A publish makes the new version the default; a default older than the latest version was
+    // set since. A latest default that is not the stack's is a publish that failed after the
+    // name was chosen (state ahead of the document), not a rollback.
+    const latest = Math.max(0, ...versions.map((v) => Number(v.documentVersion)));
+    if (current === undefined || intent.published === undefined || name === intent.published || name === intent.next || Number(current.documentVersion) === latest) {
         return undefined;
     }
     return `the default version of Distributor package ${intent.packageName} in ${intent.region} is ${name}, set by hand; this stack published ${intent.published} `
