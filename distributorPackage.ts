@@ -23,11 +23,12 @@ import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
 import { buildManifest, DistributorManifest, manifestJson, PackageZip, zipGroupOf } from "./platforms/manifest";
 import { AgentMappingEntry, entryFamily, versionKey } from "./platforms/mapping";
 import { bucketNameFor, organizationTemplate, VERSION_PARAMETER } from "./platforms/organization";
-import { configurePackageParameters, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets } from "./platforms/rollout";
+import { AssociationSettings, configurePackageParameters, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets } from "./platforms/rollout";
 import { scriptTemplates } from "./platforms/scripts";
 import { awsCliEnvironmentFor } from "./providers/awsCredentials";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
 import { DistributorVersionPruner, PackageVersionName } from "./providers/packageVersions";
+import { RolloutGate } from "./providers/rolloutGate";
 
 /**
  * The component's type token, `<package>:index:<class>`: the one the component provider host
@@ -72,6 +73,29 @@ interface PackageOutputs {
     readonly bucketName: pulumi.Output<string>;
     readonly zips: pulumi.Output<Record<string, string>>;
     readonly regions: pulumi.Output<Record<string, PublishedRegion>>;
+    readonly rollout: pulumi.Output<Record<string, RegionRollout>>;
+}
+
+/** What one ring's gate saw, as the `rollout` output lists it. */
+export interface StageRollout {
+    /** The stage name. */
+    readonly name: string;
+    /** The version its association is pinned to. */
+    readonly version: string;
+    /** Instances whose run ended in Success. */
+    readonly succeeded: number;
+    /** Instances whose run ended otherwise (Failed, TimedOut, …). */
+    readonly failed: number;
+    /** Instances the run reached. */
+    readonly total: number;
+}
+
+/** A region's staged rollout, as the `rollout` output lists it. */
+export interface RegionRollout {
+    /** The rings, in order, each with what its gate saw. */
+    readonly stages: StageRollout[];
+    /** The version the fleet association (and an organization's StackSet) is pinned to: the last ring's approved one. */
+    readonly fleetVersion: string;
 }
 
 /** What the package is in one region. */
@@ -82,6 +106,10 @@ export interface RegionalPackage {
     readonly documentVersion: pulumi.Output<string>;
     /** The bucket holding the zips and the manifest. */
     readonly bucketName: pulumi.Output<string>;
+    /** The version the fleet gets: the published one, or with `association.stages` the one the last ring proved. */
+    readonly fleetVersion: pulumi.Output<string>;
+    /** With `association`: the rings and the fleet's version. */
+    readonly rollout?: pulumi.Output<RegionRollout>;
 }
 
 /**
@@ -163,6 +191,11 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     public readonly zips: pulumi.Output<Record<string, string>>;
     /** Region → the document's ARN, its default version and the bucket, for every region published in. */
     public readonly regions: pulumi.Output<Record<string, PublishedRegion>>;
+    /**
+     * Region → the staged rollout (`association`): each ring's version and what its gate saw
+     * (succeeded, failed, total), and the fleet association's version. Empty without `association`.
+     */
+    public readonly rollout: pulumi.Output<Record<string, RegionRollout>>;
 
     /**
      * Arguments may be outputs: those that shape the package (see `SHAPING_ARGUMENTS`) are
@@ -185,7 +218,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             outputs = {
                 packageName: built.apply((o) => o.packageName), documentVersion: built.apply((o) => o.documentVersion),
                 agentVersion: built.apply((o) => o.agentVersion), bucketName: built.apply((o) => o.bucketName),
-                zips: built.apply((o) => o.zips), regions: built.apply((o) => o.regions),
+                zips: built.apply((o) => o.zips), regions: built.apply((o) => o.regions), rollout: built.apply((o) => o.rollout),
             };
         }
         this.packageName = outputs.packageName;
@@ -194,6 +227,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         this.bucketName = outputs.bucketName;
         this.zips = outputs.zips;
         this.regions = outputs.regions;
+        this.rollout = outputs.rollout;
         this.registerOutputs({ ...outputs });
     }
 
@@ -263,6 +297,8 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             zips: pulumi.all(artifacts.map((a) => a.zipFileName)).apply((names) => Object.fromEntries(names.map((n, i) => [targetOf(cfg.entries[i]), n]))),
             regions: pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.documentArn, p.documentVersion, p.bucketName]))).apply((rows) =>
                 Object.fromEntries(rows.map(([region, documentArn, documentVersion, bucketName]) => [region, { documentArn, documentVersion, bucketName }]))),
+            rollout: pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.rollout]))).apply((rows) =>
+                Object.fromEntries(rows.filter((row): row is [string, RegionRollout] => row[1] !== undefined))),
         };
     }
 
@@ -399,22 +435,35 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             credentials,
         }, scope.opts(`${name}-prune`));
 
+        // Each ring's association is pinned to what the ring before it proved (the first to the
+        // published version), and the fleet's to what the last ring proved.
+        let fleetVersion = documentVersion;
+        let rollout: pulumi.Output<RegionRollout> | undefined;
         if (cfg.association !== undefined) {
             const a = cfg.association;
-            new aws.ssm.Association(scope.name(`${name}-association`), {
-                name: "AWS-ConfigureAWSPackage",
-                associationName: pulumi.interpolate`${document.name}-install`,
-                // Pinning the published version makes each publish update the association, and an
-                // updated association runs at once on its targets.
-                parameters: documentVersion.apply((v) => configurePackageParameters(cfg.packageName, v, a.installationType)),
-                targets: ssmTargets(a.targets),
-                scheduleExpression: a.scheduleExpression,
-                applyOnlyAtCronInterval: false,
-                maxConcurrency: a.maxConcurrency,
-                maxErrors: a.maxErrors,
-                complianceSeverity: a.complianceSeverity,
-                tags: { ...cfg.tags },
-            }, scope.opts(`${name}-association`));
+            const stages: pulumi.Output<StageRollout>[] = [];
+            for (const stage of a.stages) {
+                const settings = { targets: stage.targets, maxConcurrency: stage.maxConcurrency, maxErrors: stage.maxErrors };
+                const association = this.association(cfg, scope, `${name}-association-${stage.name}`, pulumi.interpolate`${document.name}-install-${stage.name}`, fleetVersion, settings);
+                const gate = new RolloutGate(scope.name(`${name}-gate-${stage.name}`), {
+                    stage: stage.name,
+                    packageName: cfg.packageName,
+                    associationId: association.associationId,
+                    version: fleetVersion,
+                    associationSettings: JSON.stringify({ ...a, stages: undefined, ...settings }),
+                    minSuccessPercent: stage.minSuccessPercent,
+                    minTargets: stage.minTargets,
+                    timeoutMinutes: stage.timeoutMinutes,
+                    region,
+                    accountId,
+                    credentials,
+                }, scope.opts(`${name}-gate-${stage.name}`));
+                stages.push(pulumi.all([fleetVersion, gate.succeeded, gate.failed, gate.total])
+                    .apply(([version, succeeded, failed, total]) => ({ name: stage.name, version, succeeded, failed, total })));
+                fleetVersion = gate.approvedVersion;
+            }
+            this.association(cfg, scope, `${name}-association`, pulumi.interpolate`${document.name}-install`, fleetVersion, a);
+            rollout = pulumi.all([pulumi.all(stages), fleetVersion]).apply(([stages, fleetVersion]) => ({ stages, fleetVersion }));
         }
 
         if (cfg.installOnPublish !== undefined) {
@@ -437,13 +486,37 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [document], aliases: scope.aliases(`${name}-install-on-publish`) });
         }
 
-        return { documentArn: document.arn, documentVersion, bucketName };
+        return { documentArn: document.arn, documentVersion, bucketName, fleetVersion, rollout };
+    }
+
+    /**
+     * An association of `AWS-ConfigureAWSPackage` installing `version`: pinning the version makes
+     * each new one update the association, and an updated association runs at once on its targets.
+     * `settings`: the targets and rate controls (the fleet's, or a ring's); schedule,
+     * installationType and compliance severity are the fleet's.
+     */
+    private association(cfg: ResolvedPackageArgs, scope: RegionScope, base: string, associationName: pulumi.Output<string>, version: pulumi.Output<string>,
+        settings: Pick<AssociationSettings, "targets" | "maxConcurrency" | "maxErrors">): aws.ssm.Association {
+        const a = cfg.association!;
+        return new aws.ssm.Association(scope.name(base), {
+            name: "AWS-ConfigureAWSPackage",
+            associationName,
+            parameters: version.apply((v) => configurePackageParameters(cfg.packageName, v, a.installationType)),
+            targets: ssmTargets(settings.targets),
+            scheduleExpression: a.scheduleExpression,
+            applyOnlyAtCronInterval: false,
+            maxConcurrency: settings.maxConcurrency,
+            maxErrors: settings.maxErrors,
+            complianceSeverity: a.complianceSeverity,
+            tags: { ...cfg.tags },
+        }, scope.opts(base));
     }
 
     /**
      * A service-managed StackSet (auto-deployment on) whose template installs the package in
-     * every account of the OUs, one stack instance per region over all the OUs. The published
-     * VersionName is a StackSet parameter: each publish updates the StackSet, and so the
+     * every account of the OUs, one stack instance per region over all the OUs. The fleet's
+     * version (the published VersionName, or with `association.stages` the one the last ring
+     * proved) is a StackSet parameter: each new one updates the StackSet, and so the
      * associations, which run again. A region whose VersionName differs (its own history) gets it
      * as a parameter override.
      */
@@ -454,7 +527,8 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             failureTolerancePercentage: org.preferences.failureTolerancePercentage,
             regionConcurrencyType: org.preferences.regionConcurrencyType,
         };
-        const version = byRegion[org.regions[0]].documentVersion;
+        // With rings, what the last ring of the region proved: the organization moves after them.
+        const version = byRegion[org.regions[0]].fleetVersion;
         const stackSet = new aws.cloudformation.StackSet(`${name}-org`, {
             name: `${cfg.packageName}-install`,
             description: `Installs the Uptycs agent (Distributor package ${cfg.packageName}) in every account of ${org.organizationalUnitIds.join(", ")}`,
@@ -468,7 +542,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             tags: { ...cfg.tags },
         }, { parent: this });
         for (const region of org.regions) {
-            const own = byRegion[region].documentVersion;
+            const own = byRegion[region].fleetVersion;
             new aws.cloudformation.StackSetInstance(`${name}-org-${region}`, {
                 stackSetName: stackSet.name,
                 stackSetInstanceRegion: region,

@@ -16,3 +16,5 @@ export const bucketName = pkg.bucketName;
 export const zips = pkg.zips;
 /** Region → the document's ARN, its version and the bucket, for every region published in. */
 export const regions = pkg.regions;
+/** Region → each ring's version and what its gate saw, and the fleet association's version (with `association`). */
+export const rollout = pkg.rollout;

@@ -22,7 +22,7 @@ export {
 } from "./distributorPackage";
 export {
     Association, AssociationArgs, AwsAssumeRole, AwsCredentials, AwsCredentialsArgs, HealthCheck, InstallOnPublish, InstallOnPublishArgs, InstanceTarget, Organization,
-    OrganizationArgs, UptycsDistributorPackageArgs,
+    OrganizationArgs, RolloutStage, UptycsDistributorPackageArgs,
 } from "./packageArgs";
 export {
     InstallerSource, ProviderSettingName, SETTINGS_NAMESPACE, UptycsAgentArtifact, UptycsAgentArtifactInputs, UptycsAgentArtifactOutputs,

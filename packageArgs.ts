@@ -96,6 +96,34 @@ export interface Association {
     readonly maxErrors?: string;
     /** `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` or `UNSPECIFIED`. Default `HIGH`. */
     readonly complianceSeverity?: string;
+    /**
+     * Rings before the fleet, in order: each gets its own association pinned to the new version,
+     * and the next ring (and at last this association, and an organization's StackSet) moves to it
+     * only once the ring's run passed. Default none: the fleet gets each new version at once.
+     */
+    readonly stages?: RolloutStage[];
+}
+
+/**
+ * One ring of a staged rollout: an association `<packageName>-install-<name>` of
+ * `AWS-ConfigureAWSPackage` (the fleet's schedule, installationType and compliance severity),
+ * and a gate that waits for its run and fails `pulumi up` unless it passed.
+ */
+export interface RolloutStage {
+    /** 1 to 32 lowercase letters, digits and hyphens; unique among the stages. */
+    readonly name: string;
+    /** The ring's instances, usually by tag (e.g. `{tagKey: "uptycs-ring", tagValues: ["canary"]}`). */
+    readonly targets: pulumi.Input<InstanceTarget> | "all";
+    /** Share of the instances the run finished on that must end in Success, percent (0-100). Default 100. */
+    readonly minSuccessPercent?: number;
+    /** Instances the run must finish on, at least. Default 1. */
+    readonly minTargets?: number;
+    /** How long to wait for the run, minutes (fractions allowed, up to 1440). Default 30. */
+    readonly timeoutMinutes?: number;
+    /** Instances at once, e.g. `10%` or `5`. Default: the fleet association's. */
+    readonly maxConcurrency?: string;
+    /** Failures before the run stops, e.g. `1`. Default `100%`: every instance of the ring runs and is judged. */
+    readonly maxErrors?: string;
 }
 
 /** A one-time Run Command install (`AWS-ConfigureAWSPackage` through `aws ssm send-command`) after each publish. */

@@ -36,7 +36,34 @@ export interface AssociationSettings {
     readonly maxErrors: string;
     /** CRITICAL | HIGH | MEDIUM | LOW | UNSPECIFIED. Default `HIGH`. */
     readonly complianceSeverity: string;
+    /** Rings before the fleet, in order (`association.stages`). Default none: the fleet gets each version at once. */
+    readonly stages: readonly RolloutStageSettings[];
 }
+
+/**
+ * One ring of a staged rollout (`association.stages[i]`): its own State Manager association,
+ * pinned to the new version, whose run must pass before the next ring or the fleet moves.
+ */
+export interface RolloutStageSettings {
+    /** Lowercase letters, digits and hyphens, unique; the association is `<packageName>-install-<name>`. */
+    readonly name: string;
+    readonly targets: InstanceTargets;
+    /** Share of the instances the run finished on that must end in Success, percent (0-100). Default 100. */
+    readonly minSuccessPercent: number;
+    /** Instances the run must finish on, at least. Default 1. */
+    readonly minTargets: number;
+    /** How long the gate waits for the run, minutes (fractions allowed, up to 1440). Default 30. */
+    readonly timeoutMinutes: number;
+    /** Default: the fleet association's. */
+    readonly maxConcurrency: string;
+    /** Default `100%`: the run goes on over every instance of the ring, and the gate judges them all. */
+    readonly maxErrors: string;
+}
+
+/** Stage names: they end the association name, `<packageName>-install-<stage>`. */
+export const STAGE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+/** The longest wait of a gate, minutes: a day. */
+export const MAX_STAGE_TIMEOUT_MINUTES = 1440;
 
 /** The `installOnPublish` stack config: one Run Command after each publish. */
 export interface InstallOnPublishSettings {
@@ -163,23 +190,155 @@ function optionalString(obj: Record<string, unknown>, key: string, fallback: str
     return v;
 }
 
+const MAX_CONCURRENCY_PATTERN = /^([1-9][0-9]*|[1-9][0-9]?%|100%)$/;
+const MAX_ERRORS_PATTERN = /^([0-9]+|[0-9][0-9]?%|100%)$/;
+
+/** A number field within `[min, max]` (whole when `whole`), or `fallback` when absent. */
+function optionalNumber(obj: Record<string, unknown>, key: string, fallback: number, min: number, max: number, whole: boolean): number {
+    const v = obj[key] ?? fallback;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || (whole && !Number.isInteger(v))) {
+        throw new Error(`${key} must be a ${whole ? "whole " : ""}number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+}
+
+/**
+ * Validates `association.stages`: a list of rings, names unique.
+ * @throws Error naming the stage (`stages[i]`) and its field.
+ */
+export function parseStages(value: unknown, fleetMaxConcurrency: string): RolloutStageSettings[] {
+    if (!Array.isArray(value)) {
+        throw new Error("stages must be a list of {name, targets, ...}");
+    }
+    const stages = value.map((v: unknown, i): RolloutStageSettings => {
+        const at = `stages[${i}]`;
+        if (!isRecord(v)) {
+            throw new Error(`${at} must be an object with name and targets`);
+        }
+        try {
+            refuseUnknownFields(v, ["name", "targets", "minSuccessPercent", "minTargets", "timeoutMinutes", "maxConcurrency", "maxErrors"]);
+            if (typeof v.name !== "string" || !STAGE_NAME_PATTERN.test(v.name)) {
+                throw new Error(`name ${JSON.stringify(v.name)} must be 1 to 32 lowercase letters, digits and hyphens`);
+            }
+            return {
+                name: v.name,
+                targets: parseTargets(v.targets),
+                minSuccessPercent: optionalNumber(v, "minSuccessPercent", 100, 0, 100, false),
+                minTargets: optionalNumber(v, "minTargets", 1, 1, 50_000, true),
+                timeoutMinutes: optionalNumber(v, "timeoutMinutes", 30, 0.01, MAX_STAGE_TIMEOUT_MINUTES, false),
+                maxConcurrency: optionalString(v, "maxConcurrency", fleetMaxConcurrency, MAX_CONCURRENCY_PATTERN),
+                maxErrors: optionalString(v, "maxErrors", "100%", MAX_ERRORS_PATTERN),
+            };
+        } catch (e) {
+            throw new Error(`${at} ${(e as Error).message}`);
+        }
+    });
+    const names = stages.map((s) => s.name);
+    const twice = names.filter((n, i) => names.indexOf(n) !== i);
+    if (twice.length > 0) {
+        throw new Error(`stages must have unique names; ${[...new Set(twice)].join(", ")} appear more than once`);
+    }
+    return stages;
+}
+
 /**
  * Validates the `association` config object.
  * @throws Error naming the offending field (the caller names the config key).
  */
 export function parseAssociation(value: unknown): AssociationSettings {
     if (!isRecord(value)) {
-        throw new Error("must be an object with targets and optional scheduleExpression, installationType, maxConcurrency, maxErrors, complianceSeverity");
+        throw new Error("must be an object with targets and optional scheduleExpression, installationType, maxConcurrency, maxErrors, complianceSeverity, stages");
     }
-    refuseUnknownFields(value, ["targets", "scheduleExpression", "installationType", "maxConcurrency", "maxErrors", "complianceSeverity"]);
+    refuseUnknownFields(value, ["targets", "scheduleExpression", "installationType", "maxConcurrency", "maxErrors", "complianceSeverity", "stages"]);
+    const maxConcurrency = optionalString(value, "maxConcurrency", "10%", MAX_CONCURRENCY_PATTERN);
     return {
         scheduleExpression: optionalString(value, "scheduleExpression", "rate(1 day)", /^(cron|rate)\(.+\)$/),
         targets: parseTargets(value.targets),
         installationType: parseInstallationType(value.installationType),
-        maxConcurrency: optionalString(value, "maxConcurrency", "10%", /^([1-9][0-9]*|[1-9][0-9]?%|100%)$/),
-        maxErrors: optionalString(value, "maxErrors", "5%", /^([0-9]+|[0-9][0-9]?%|100%)$/),
+        maxConcurrency,
+        maxErrors: optionalString(value, "maxErrors", "5%", MAX_ERRORS_PATTERN),
         complianceSeverity: optionalString(value, "complianceSeverity", "HIGH", new RegExp(`^(${SEVERITIES.join("|")})$`)),
+        stages: value.stages === undefined ? [] : parseStages(value.stages, maxConcurrency),
     };
+}
+
+/** One instance of an association run, as `DescribeAssociationExecutionTargets` reports it. */
+export interface RunTarget {
+    /** The managed instance id, e.g. `i-0abc…` or `mi-…`. */
+    readonly instanceId: string;
+    /** Pending, InProgress, Success, Failed, TimedOut, … */
+    readonly status: string;
+    readonly detailedStatus?: string;
+    /** The Run Command id of the instance's command (`OutputSource.OutputSourceId`). */
+    readonly commandId?: string;
+}
+
+/** True while an instance (or a whole run) has not finished: State Manager's Pending and InProgress. */
+export function runPending(status: string | undefined): boolean {
+    return status === undefined || status === "Pending" || status === "InProgress";
+}
+
+/** `3/5 hosts done (2 Success, 1 InProgress, 2 Pending)`: a run's progress, statuses in first-seen order. */
+export function runProgress(targets: readonly RunTarget[]): string {
+    const counts = new Map<string, number>();
+    targets.forEach((t) => counts.set(t.status, (counts.get(t.status) ?? 0) + 1));
+    const done = targets.filter((t) => !runPending(t.status)).length;
+    return `${done}/${targets.length} hosts done (${[...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "none yet"})`;
+}
+
+/** What a gate saw of its stage's run. */
+export interface StageVerdict {
+    readonly passed: boolean;
+    /** Instances whose run ended in Success. */
+    readonly succeeded: number;
+    /** Instances whose run ended otherwise (Failed, TimedOut, …). */
+    readonly failed: number;
+    /** Instances the run reached. */
+    readonly total: number;
+    /** Why it failed; undefined when it passed. */
+    readonly problem?: string;
+}
+
+/** `i-0abc: Failed (Failed), Run Command 6f1c…`, one line per instance. */
+function describeTargets(targets: readonly RunTarget[]): string {
+    return targets.map((t) => `  ${t.instanceId}: ${t.status}${t.detailedStatus ? ` (${t.detailedStatus})` : ""}`
+        + `${t.commandId ? `, Run Command ${t.commandId}` : ""}`).join("\n");
+}
+
+/**
+ * Judges a finished run of a stage's association: it passes when it finished on at least
+ * `minTargets` instances and at least `minSuccessPercent` % of those ended in Success.
+ * @param where e.g. `stage canary of UptycsAgent 5.14.2.21-ab12cd34 in us-east-1`.
+ */
+export function judgeStageRun(stage: Pick<RolloutStageSettings, "name" | "minSuccessPercent" | "minTargets">, targets: readonly RunTarget[], where: string): StageVerdict {
+    const finished = targets.filter((t) => !runPending(t.status));
+    const succeeded = finished.filter((t) => t.status === "Success").length;
+    const counts = { succeeded, failed: finished.length - succeeded, total: targets.length };
+    if (targets.length === 0) {
+        return { passed: false, ...counts, problem: `${where}: the run reached no instance; do the stage's targets match managed instances that are online?` };
+    }
+    const enough = finished.length >= stage.minTargets;
+    const healthy = succeeded * 100 >= stage.minSuccessPercent * finished.length;
+    if (enough && healthy) {
+        return { passed: true, ...counts };
+    }
+    const bad = targets.filter((t) => t.status !== "Success");
+    const why = !enough ? `it finished on ${finished.length} instance(s), fewer than minTargets ${stage.minTargets}`
+        : `${succeeded} of ${finished.length} instances succeeded (${Math.floor((succeeded * 100) / finished.length)} %), under minSuccessPercent ${stage.minSuccessPercent}`;
+    return { passed: false, ...counts, problem: `${where} failed: ${why}${bad.length > 0 ? `:\n${describeTargets(bad)}` : ""}` };
+}
+
+/**
+ * Why a gate gave up waiting: the run did not finish within `timeoutMinutes` (the instances still
+ * pending listed), or no run of the association's version was seen at all.
+ */
+export function stageTimeoutProblem(where: string, timeoutMinutes: number, targets: readonly RunTarget[] | undefined, waitingFor?: string): string {
+    const head = `${where} did not finish within timeoutMinutes ${timeoutMinutes}`;
+    if (targets === undefined) {
+        return `${head}: ${waitingFor ?? "no run of the association's current version started"}`;
+    }
+    const pending = targets.filter((t) => runPending(t.status));
+    return `${head}: ${runProgress(targets)}${pending.length > 0 ? `; still running:\n${describeTargets(pending)}` : ""}`;
 }
 
 /**

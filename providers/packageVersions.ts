@@ -14,32 +14,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { chooseVersionName, manualRollbackProblem, PackageVersion, versionsToPrune } from "../platforms/rollout";
+import { CallerProps, credentialsFor, InputsOf, awsSettingsOf, withoutCredentials } from "./awsCaller";
 import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFromConfig } from "./awsCredentials";
-
-/** The resource inputs for resolved properties `T`. */
-type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
-
-/** Inputs both resources take besides their own. */
-interface CallerProps {
-    /** AWS region of the package: the region of the component's aws provider. */
-    readonly region: string;
-    /** The account of the component's aws provider (`aws.getCallerIdentity`); nothing is read or deleted elsewhere. */
-    readonly accountId: string;
-    /**
-     * Credentials of the component's explicit provider (its `awsCredentials` argument), instead of
-     * the stack's `aws:` config. A secret; never an output.
-     */
-    readonly credentials?: AwsCredentialSettings;
-}
-
-/** The settings for a call: the resource's own credentials, else the stack's. */
-const credentialsFor = (props: CallerProps, stack: AwsCredentialSettings): AwsCredentialSettings => props.credentials ?? stack;
-
-/** `props` without `credentials`: what is kept as outputs. */
-function withoutCredentials<T extends CallerProps>(props: T): Omit<T, "credentials"> {
-    const { credentials, ...outs } = props;
-    return outs;
-}
 
 /** What {@link DistributorVersionPruner} is given. */
 interface PrunerProps extends CallerProps {
@@ -58,11 +34,6 @@ export type VersionPrunerInputs = InputsOf<PrunerProps>;
 export interface VersionPrunerOutputs extends Omit<PrunerProps, "credentials"> {
     /** Version names deleted by the last prune. */
     readonly deletedVersions: string[];
-}
-
-/** The stack's AWS credential settings, as a dynamic provider's `configure` receives the stack config. */
-function awsSettingsOf(req: pulumi.dynamic.ConfigureRequest): AwsCredentialSettings {
-    return awsSettingsFromConfig((key) => req.config.get(key));
 }
 
 /**
@@ -118,9 +89,33 @@ export class VersionNameProvider implements pulumi.dynamic.ResourceProvider {
         this.aws = awsSettingsOf(req);
     }
 
-    async diff(_id: string, olds: VersionNameProps, news: VersionNameProps): Promise<pulumi.dynamic.DiffResult> {
+    /**
+     * New content is a new version to publish. `pulumi preview` runs no update, so a default
+     * version set by hand (which the update refuses to publish over) is told here, as a warning
+     * on stderr, which the CLI shows with the run's diagnostics: one history read, only when
+     * something would be published.
+     */
+    async diff(_id: string, olds: VersionNameOutputs, news: VersionNameProps): Promise<pulumi.dynamic.DiffResult> {
         const changed = (["packageName", "contentVersion", "region", "accountId"] as const).some((k) => olds[k] !== news[k]);
+        if (changed && news.overrideManualRollback !== true && olds.versionName !== undefined && olds.packageName === news.packageName) {
+            const warning = await this.manualRollbackWarning(olds.versionName, news);
+            if (warning !== undefined) {
+                process.stderr.write(`warning: ${warning}\n`);
+            }
+        }
         return { changes: changed, replaces: [] };
+    }
+
+    /** What {@link update} would refuse, as a warning; or why it could not be checked. */
+    private async manualRollbackWarning(published: string, news: VersionNameProps): Promise<string | undefined> {
+        try {
+            const history = await listVersions(credentialsFor(news, this.aws), news.packageName, news.region, news.accountId, "check the default version");
+            // In preview, new content's version is often not known yet.
+            const next = news.contentVersion === pulumi.runtime.unknownValue ? "a new version" : chooseVersionName(news.contentVersion, history);
+            return manualRollbackProblem({ packageName: news.packageName, region: news.region, published, next }, history);
+        } catch (e) {
+            return `could not check whether the default version of Distributor package ${news.packageName} in ${news.region} was set by hand: ${(e as Error).message}`;
+        }
     }
 
     async create(props: VersionNameProps): Promise<pulumi.dynamic.CreateResult> {

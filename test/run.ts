@@ -17,7 +17,7 @@ import { ensureTestCertificate } from "./support/tls";
  */
 const HOST_SUITES = {
     host: ["e2e", "example", "library"],
-    "host-faults": ["faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "ioPasses", "plugin"],
+    "host-faults": ["faults", "tenants", "regionsHost", "artifactHost", "packageVersionsHost", "stagedRollout", "ioPasses", "plugin"],
 };
 const HOST_FILES = [...Object.values(HOST_SUITES).flat(), "distributorAgent"].map((f) => `test/program/${f}.test.ts`);
 const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `test/program/${f}`).filter((f) => f.endsWith(".test.ts") && !HOST_FILES.includes(f));

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import {
-    chooseVersionName, manualRollbackProblem, parseAssociation, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets, versionsToPrune,
+    chooseVersionName, judgeStageRun, manualRollbackProblem, parseAssociation, parseShareAccounts, RunTarget, runProgress, sendCommandInput, shareAccountIds, ssmTargets,
+    stageTimeoutProblem, versionsToPrune,
 } from "../../platforms/rollout";
 
 /** `n` distinct 12-digit account ids from `from`. */
@@ -58,8 +59,59 @@ describe("platforms/rollout", () => {
 
     it("association defaults", () => {
         assert.deepStrictEqual(parseAssociation({ targets: "all" }), {
-            scheduleExpression: "rate(1 day)", targets: "all", installationType: "Uninstall and reinstall", maxConcurrency: "10%", maxErrors: "5%", complianceSeverity: "HIGH",
+            scheduleExpression: "rate(1 day)", targets: "all", installationType: "Uninstall and reinstall", maxConcurrency: "10%", maxErrors: "5%", complianceSeverity: "HIGH", stages: [],
         });
+    });
+
+    it("stages: defaults (the fleet's maxConcurrency, maxErrors 100%), fractions of minutes, names and fields checked", () => {
+        const canary = { name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] } };
+        assert.deepStrictEqual(parseAssociation({ targets: "all", maxConcurrency: "5", stages: [canary, { name: "early-2", targets: "all", minSuccessPercent: 95.5, minTargets: 3, timeoutMinutes: 0.5, maxErrors: "2" }] }).stages, [
+            { name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] }, minSuccessPercent: 100, minTargets: 1, timeoutMinutes: 30, maxConcurrency: "5", maxErrors: "100%" },
+            { name: "early-2", targets: "all", minSuccessPercent: 95.5, minTargets: 3, timeoutMinutes: 0.5, maxConcurrency: "5", maxErrors: "2" },
+        ]);
+        const refused: [unknown, RegExp][] = [
+            [{ targets: "all", stage: [canary] }, /unknown field stage \(known: .*stages/],
+            [{ targets: "all", stages: canary }, /stages must be a list/],
+            [{ targets: "all", stages: [{ ...canary, minSucessPercent: 90 }] }, /stages\[0\] has unknown field minSucessPercent/],
+            [{ targets: "all", stages: [{ ...canary, name: "Canary" }] }, /stages\[0\] name "Canary" must be 1 to 32 lowercase letters/],
+            [{ targets: "all", stages: [{ ...canary, name: "a".repeat(33) }] }, /stages\[0\] name/],
+            [{ targets: "all", stages: [canary, { ...canary }] }, /unique names; canary appear/],
+            [{ targets: "all", stages: [{ ...canary, minSuccessPercent: 101 }] }, /stages\[0\] minSuccessPercent must be a number from 0 to 100, got 101/],
+            [{ targets: "all", stages: [{ ...canary, minTargets: 1.5 }] }, /stages\[0\] minTargets must be a whole number/],
+            [{ targets: "all", stages: [{ ...canary, timeoutMinutes: 0 }] }, /timeoutMinutes must be a number from 0.01 to 1440, got 0/],
+            [{ targets: "all", stages: [{ ...canary, timeoutMinutes: "5" }] }, /timeoutMinutes must be a number/],
+            [{ targets: "all", stages: [{ name: "canary" }] }, /stages\[0\] targets must be/],
+            [{ targets: "all", stages: [{ ...canary, targets: { tagKey: "ring", tagValue: ["x"] } }] }, /stages\[0\] targets has unknown field tagValue/],
+            [{ targets: "all", stages: [{ ...canary, maxErrors: "101%" }] }, /stages\[0\] maxErrors '101%' is not valid/],
+        ];
+        for (const [value, message] of refused) {
+            assert.throws(() => parseAssociation(value), message, JSON.stringify(value));
+        }
+    });
+
+    it("a stage's run: passes on enough finished instances with enough successes; otherwise names each failed instance", () => {
+        const where = "stage canary of UptycsAgent 1.0-aa in us-east-1";
+        const t = (instanceId: string, status: string, detailedStatus?: string): RunTarget => ({ instanceId, status, detailedStatus, commandId: `cmd-${instanceId}` });
+        const stage = { name: "canary", minSuccessPercent: 100, minTargets: 1 };
+        assert.deepStrictEqual(judgeStageRun(stage, [t("i-1", "Success"), t("i-2", "Success")], where), { passed: true, succeeded: 2, failed: 0, total: 2 });
+        const one = judgeStageRun(stage, [t("i-1", "Success"), t("i-2", "Failed", "Failed"), t("i-3", "TimedOut", "DeliveryTimedOut")], where);
+        assert.deepStrictEqual([one.passed, one.succeeded, one.failed, one.total], [false, 1, 2, 3]);
+        assert.strictEqual(one.problem, `${where} failed: 1 of 3 instances succeeded (33 %), under minSuccessPercent 100:\n`
+            + "  i-2: Failed (Failed), Run Command cmd-i-2\n  i-3: TimedOut (DeliveryTimedOut), Run Command cmd-i-3");
+        // 9 of 10 is 90 %: enough for 90, not for 91.
+        const ten = [...Array.from({ length: 9 }, (_, i) => t(`i-${i}`, "Success")), t("i-9", "Failed")];
+        assert.strictEqual(judgeStageRun({ ...stage, minSuccessPercent: 90 }, ten, where).passed, true);
+        assert.strictEqual(judgeStageRun({ ...stage, minSuccessPercent: 91 }, ten, where).passed, false);
+        assert.match(judgeStageRun({ ...stage, minTargets: 3 }, [t("i-1", "Success"), t("i-2", "Success")], where).problem!, /finished on 2 instance\(s\), fewer than minTargets 3/);
+        assert.match(judgeStageRun(stage, [], where).problem!, /^stage canary .*: the run reached no instance/);
+    });
+
+    it("a run's progress, and a gate that gave up waiting", () => {
+        const targets: RunTarget[] = [{ instanceId: "i-1", status: "Success" }, { instanceId: "i-2", status: "InProgress" }, { instanceId: "i-3", status: "Pending" }, { instanceId: "i-4", status: "Success" }];
+        assert.strictEqual(runProgress(targets), "2/4 hosts done (2 Success, 1 InProgress, 1 Pending)");
+        assert.strictEqual(runProgress([]), "0/0 hosts done (none yet)");
+        assert.strictEqual(stageTimeoutProblem("stage s", 0.5, targets), "stage s did not finish within timeoutMinutes 0.5: 2/4 hosts done (2 Success, 1 InProgress, 1 Pending); still running:\n  i-2: InProgress\n  i-3: Pending");
+        assert.strictEqual(stageTimeoutProblem("stage s", 1, undefined, "no run of association x version 2 started"), "stage s did not finish within timeoutMinutes 1: no run of association x version 2 started");
     });
 
     it("send-command input is JSON for --cli-input-json", () => {

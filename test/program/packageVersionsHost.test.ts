@@ -186,6 +186,25 @@ describe("package versions through the dynamic-provider host, the AWS SDK and th
             assert.strictEqual(outs.versionName, "5.14.2.20-aaaaaaaa", "the hand-set default itself");
         });
 
+        it("pulumi preview (check and diff, no update) shows the same as a warning, only when something would be published", async () => {
+            /** The diff's changes and what the host wrote to stderr during it. */
+            const diff = async (news: Props): Promise<[boolean, string]> => {
+                const before = h.stderr.length;
+                const { changes } = await h.diff("id", URN, stateB, { ...nameInputs, ...news });
+                return [changes, h.stderr.slice(before)];
+            };
+            const [changes, known] = await diff({ contentVersion: "5.14.2.22-cccccccc" });
+            assert.strictEqual(changes, true);
+            assert.match(known, /^warning: the default version of Distributor package UptycsAgent in us-east-1 is 5\.14\.2\.20-aaaaaaaa, set by hand; this stack published 5\.14\.2\.21-bbbbbbbb and would now publish 5\.14\.2\.22-cccccccc .*overrideManualRollback/m);
+            // New zips in preview: their content version is not known yet.
+            const [, unknown] = await diff({ contentVersion: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" });
+            assert.match(unknown, /^warning: .* set by hand; .* would now publish a new version as the default over it/m);
+            assert.strictEqual((await diff({ contentVersion: "5.14.2.22-cccccccc", overrideManualRollback: true }))[1], "", "overridden: no warning");
+            assert.strictEqual((await diff({ contentVersion: "5.14.2.20-aaaaaaaa" }))[1], "", "pinned to the rolled-back content: nothing published over it");
+            assert.deepStrictEqual(aws.calls.filter((c) => c.service === "ssm").map((c) => c.action), ["ListDocumentVersions", "ListDocumentVersions", "ListDocumentVersions"], "read only, once per diff that would publish");
+            assert.deepStrictEqual(aws.documents(TEST_ACCOUNT).get("UptycsAgent")!.map((v) => v.IsDefaultVersion), [true, false]);
+        });
+
         it("a no-op run is not blocked: nothing would be published, and the package is not even read", async () => {
             const { changes } = await h.diff("id", URN, stateB, { ...nameInputs, contentVersion: "5.14.2.21-bbbbbbbb", overrideManualRollback: false });
             assert.strictEqual(changes, false);

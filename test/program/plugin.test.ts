@@ -109,6 +109,7 @@ const OUTPUTS: Record<string, [type: string, descriptionSays: RegExp]> = {
     bucketName: ["string", /bucket holding the zips/],
     zips: ["map<string>", /platform\/version\/arch/],
     regions: ["map<PublishedRegion>", /Region →/],
+    rollout: ["map<RegionRollout>", /ring's version/],
 };
 /** The string choices, as the Uptycs API and AWS take them (written out: the code derives its checks from its enums). */
 const ENUMS: Record<string, string[]> = {
@@ -193,6 +194,9 @@ describe("the component for Python, Go, C# and YAML programs (source-based plugi
         const type = (name: string): SchemaType => schema.types[`${PACKAGE}:index:${name}`];
         assert.deepStrictEqual(type("Association").required, ["targets"]);
         assert.strictEqual(typeOf(type("Association").properties!.targets), "InstanceTarget");
+        assert.strictEqual(typeOf(type("Association").properties!.stages), "array<RolloutStage>");
+        assert.deepStrictEqual(type("RolloutStage").required, ["name", "targets"]);
+        assert.strictEqual(typeOf(type("RegionRollout").properties!.stages), "array<StageRollout>");
         assert.deepStrictEqual(type("Organization").required, ["organizationalUnitIds"]);
         assert.strictEqual(typeOf(type("Organization").properties!.callAs), "CallAs");
         assert.strictEqual(typeOf(type("AwsCredentials").properties!.assumeRoles), "array<AwsAssumeRole>");

@@ -74,6 +74,45 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         assert.deepStrictEqual([a.inputs.maxConcurrency, a.inputs.maxErrors, a.inputs.complianceSeverity], ["20%", "2", "CRITICAL"]);
     });
 
+    it("association stages: one association per ring pinned to the new version, a gate after each, the fleet pinned to what the last gate approved", async () => {
+        const association = {
+            targets: { tagKey: "ring", tagValues: ["fleet"] }, scheduleExpression: "rate(12 hours)", installationType: "In-place update", maxConcurrency: "20%", complianceSeverity: "CRITICAL",
+            stages: [{ name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] }, minSuccessPercent: 90, timeoutMinutes: 5 }, { name: "early", targets: "all", maxConcurrency: "2", maxErrors: "1" }],
+        };
+        const approved: string[] = [];
+        const run = await runProgram({
+            config: { ...base, association: JSON.stringify(association) },
+            // The gates' stand-in approves each version with a mark, so what follows a gate shows it.
+            dynamic: async (args) => {
+                if (args.type === "pulumi-nodejs:dynamic/uptycs:RolloutGate") {
+                    approved.push(String(args.inputs.stage));
+                    return { id: String(args.inputs.stage), state: { ...args.inputs, approvedVersion: `${String(args.inputs.version)}+${String(args.inputs.stage)}`, succeeded: 1, failed: 0, total: 1 } };
+                }
+                return args.type === VERSION_NAME ? { id: "v", state: { ...args.inputs, versionName: args.inputs.contentVersion } } : artifacts(args).catch(() => ({ id: args.name, state: args.inputs }));
+            },
+        });
+        const version = String(run.one(DOC).inputs.versionName);
+        const byName = (n: string): Record<string, unknown> => run.one("aws:ssm/association:Association", n).inputs;
+        const canary = byName("uptycs-association-canary");
+        assert.strictEqual(canary.associationName, "UptycsAgent-install-canary");
+        assert.deepStrictEqual(canary.parameters, { action: "Install", installationType: "In-place update", name: "UptycsAgent", version });
+        assert.deepStrictEqual(canary.targets, [{ key: "tag:ring", values: ["canary"] }]);
+        assert.deepStrictEqual([canary.scheduleExpression, canary.maxConcurrency, canary.maxErrors, canary.complianceSeverity], ["rate(12 hours)", "20%", "100%", "CRITICAL"]);
+        const early = byName("uptycs-association-early");
+        assert.strictEqual((early.parameters as Record<string, string>).version, `${version}+canary`);
+        assert.deepStrictEqual([early.targets, early.maxConcurrency, early.maxErrors], [[{ key: "InstanceIds", values: ["*"] }], "2", "1"]);
+        const fleet = byName("uptycs-association");
+        assert.strictEqual(fleet.associationName, "UptycsAgent-install");
+        assert.strictEqual((fleet.parameters as Record<string, string>).version, `${version}+canary+early`);
+        assert.deepStrictEqual(approved, ["canary", "early"]);
+        const gate = run.one("pulumi-nodejs:dynamic/uptycs:RolloutGate", "uptycs-gate-canary").inputs;
+        assert.deepStrictEqual([gate.stage, gate.version, gate.minSuccessPercent, gate.minTargets, gate.timeoutMinutes, gate.region, gate.credentials], ["canary", version, 90, 1, 5, "us-east-1", undefined]);
+        assert.deepStrictEqual(run.outputs.rollout, { "us-east-1": {
+            stages: [{ name: "canary", version, succeeded: 1, failed: 0, total: 1 }, { name: "early", version: `${version}+canary`, succeeded: 1, failed: 0, total: 1 }],
+            fleetVersion: `${version}+canary+early`,
+        } });
+    });
+
     it("association defaults: all instances, daily, uninstall and reinstall", async () => {
         const run = await runProgram({ config: { ...base, association: JSON.stringify({ targets: "all" }) }, artifacts });
         const a = run.one("aws:ssm/association:Association");
@@ -179,7 +218,8 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         ["association with empty tag values", { association: JSON.stringify({ targets: { tagKey: "k", tagValues: [] } }) }, /targets must be "all" or/],
         ["installOnPublish not an object", { installOnPublish: "yes" }, /installOnPublish must be an object with targets/],
         // Config objects refuse fields they do not know (a misspelling must not be ignored).
-        ["association with an unknown field", { association: JSON.stringify({ targets: "all", stages: [] }) }, /config uptycs-distributor:association has unknown field stages \(known: targets, scheduleExpression/],
+        ["association with an unknown field", { association: JSON.stringify({ targets: "all", stage: [] }) }, /config uptycs-distributor:association has unknown field stage \(known: targets, scheduleExpression.*stages\)/],
+        ["a stage with an unknown field", { association: JSON.stringify({ targets: "all", stages: [{ name: "canary", targets: "all", minSucces: 90 }] }) }, /config uptycs-distributor:association stages\[0\] has unknown field minSucces/],
         ["association targets with an unknown field", { association: JSON.stringify({ targets: { tagKey: "k", tagValues: ["v"], tagValue: "v" } }) }, /config uptycs-distributor:association targets has unknown field tagValue/],
         ["installOnPublish with an unknown field", { installOnPublish: JSON.stringify({ targets: "all", when: "always" }) }, /config uptycs-distributor:installOnPublish has unknown field when/],
         ["organization with an unknown field", { organization: JSON.stringify({ organizationalUnitIds: ["ou-ab12-cdef3456"], ous: [] }) }, /config uptycs-distributor:organization has unknown field ous/],

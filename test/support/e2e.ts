@@ -93,13 +93,9 @@ export class TestStack {
                 secretKeys: secretKeys.map(configKey),
                 preview,
                 artifacts: async (args) => {
-                    const urn = `urn:pulumi:test::uptycs-distributor::${args.type}::${args.name}`;
-                    const op = preview ? host.preview(urn, args.inputs as Props, this.state.get(args.name)) : host.up(urn, args.inputs as Props, this.state.get(args.name));
+                    const op = host.step(args.type, args.name, args.inputs as Props, this.state, preview);
                     inFlight.push(op);
                     const r = await op;
-                    if (!preview) {
-                        this.state.set(args.name, { id: r.id, outs: r.outs });
-                    }
                     if (r.changed) {
                         this.lastChanged.push(args.name);
                     }

@@ -1,7 +1,12 @@
 // A local stand-in for the AWS actions this program calls itself, on 127.0.0.1: SSM
 // (ListDocumentVersions, DeleteDocument, and UpdateDocumentDefaultVersion as a person runs it;
-// AWS JSON 1.1) and STS (GetCallerIdentity, AssumeRole;
-// AWS query protocol). Each request is attributed to the access key id in its SigV4
+// State Manager's DescribeAssociation, DescribeAssociationExecutions,
+// DescribeAssociationExecutionTargets, and StartAssociationsOnce as a person runs it; AWS JSON
+// 1.1) and STS (GetCallerIdentity, AssumeRole; AWS query protocol). Associations are created
+// and updated as the AWS provider would (`applyAssociation`): each new association version runs
+// at once on the managed instances its targets match, and each instance ends its run as the test
+// set for that package version (after some seconds, or never). Runs and targets come back as SSM
+// returns them: newest first, epoch seconds, paged with NextToken, narrowed by Filters. Each request is attributed to the access key id in its SigV4
 // `Authorization` header; every known key belongs to one account, and as in AWS each account
 // has its own documents in each region (the region of the SigV4 credential scope), so a request
 // signed with another account's credentials, or for another region, sees another package.
@@ -26,6 +31,51 @@ export interface FakeAwsCall {
     readonly input: Record<string, unknown>;
 }
 
+/** How an instance's run of a package version ends. */
+export interface FakeOutcome {
+    readonly status: "Success" | "Failed" | "TimedOut";
+    readonly detailedStatus?: string;
+    /** How long the run takes on the instance, seconds; "never": it stays InProgress. Default 0. */
+    readonly seconds?: number | "never";
+}
+
+/** A managed instance: its tags, and how a run of each package version ends on it. */
+export interface FakeInstance {
+    readonly id: string;
+    readonly tags: Record<string, string>;
+    /** The outcome for a version (the association's `version` parameter). */
+    outcome: (version: string) => FakeOutcome;
+}
+
+/** What the AWS provider sends for an `aws.ssm.Association`. */
+export interface FakeAssociationInput {
+    readonly name: string;
+    readonly associationName: string;
+    readonly parameters: Record<string, string>;
+    readonly targets: { key: string; values: string[] }[];
+    readonly [setting: string]: unknown;
+}
+
+interface FakeRunTarget {
+    readonly instanceId: string;
+    readonly outcome: FakeOutcome;
+    readonly commandId: string;
+}
+
+interface FakeExecution {
+    readonly executionId: string;
+    readonly associationVersion: string;
+    readonly createdMs: number;
+    readonly targets: FakeRunTarget[];
+}
+
+interface FakeAssociation {
+    readonly id: string;
+    input: FakeAssociationInput;
+    version: number;
+    readonly executions: FakeExecution[];
+}
+
 interface KeyOwner {
     readonly account: string;
     readonly arn: string;
@@ -35,6 +85,13 @@ export class FakeAws {
     /** `<account>/<region>` → document name → versions. */
     private readonly accounts = new Map<string, Map<string, FakeDocumentVersion[]>>();
     private readonly keys = new Map<string, KeyOwner>();
+    /** `<account>/<region>` → managed instances. */
+    private readonly fleets = new Map<string, Map<string, FakeInstance>>();
+    /** `<account>/<region>` → association id → association. */
+    private readonly associationsByPlace = new Map<string, Map<string, FakeAssociation>>();
+    private serial = 0;
+    /** Items per page when a request sets no MaxResults: small, so that paging is exercised. */
+    pageSize = 2;
     readonly calls: FakeAwsCall[] = [];
     private sessions = 0;
     private server?: http.Server;
@@ -67,6 +124,76 @@ export class FakeAws {
             this.accounts.set(`${account}/${region}`, docs);
         }
         return docs;
+    }
+
+    /** The managed instances of `account` in `region` (created empty on first use). */
+    instances(account: string, region = "us-east-1"): Map<string, FakeInstance> {
+        let fleet = this.fleets.get(`${account}/${region}`);
+        if (fleet === undefined) {
+            fleet = new Map();
+            this.fleets.set(`${account}/${region}`, fleet);
+        }
+        return fleet;
+    }
+
+    /** Adds managed instances with `tags`, whose runs end with `outcome` (default: Success at once). */
+    addInstances(account: string, region: string, ids: string[], tags: Record<string, string>, outcome: FakeInstance["outcome"] = () => ({ status: "Success" })): void {
+        ids.forEach((id) => this.instances(account, region).set(id, { id, tags, outcome }));
+    }
+
+    private associations(account: string, region: string): Map<string, FakeAssociation> {
+        let found = this.associationsByPlace.get(`${account}/${region}`);
+        if (found === undefined) {
+            found = new Map();
+            this.associationsByPlace.set(`${account}/${region}`, found);
+        }
+        return found;
+    }
+
+    /** The association named `associationName` in `account`/`region`, if any. */
+    association(account: string, region: string, associationName: string): { id: string; version: number; input: FakeAssociationInput; runs: number } | undefined {
+        const a = [...this.associations(account, region).values()].find((x) => x.input.associationName === associationName);
+        return a === undefined ? undefined : { id: a.id, version: a.version, input: a.input, runs: a.executions.length };
+    }
+
+    /**
+     * Creates or updates an association as the AWS provider does (CreateAssociation, or
+     * UpdateAssociation when anything changed: a new association version); either runs it at once
+     * unless `applyOnlyAtCronInterval`. Unchanged: nothing happens. Returns its id.
+     */
+    applyAssociation(account: string, region: string, input: FakeAssociationInput): string {
+        const all = this.associations(account, region);
+        let a = [...all.values()].find((x) => x.input.associationName === input.associationName);
+        if (a !== undefined && JSON.stringify(a.input) === JSON.stringify(input)) {
+            return a.id;
+        }
+        if (a === undefined) {
+            a = { id: `a${String(++this.serial).padStart(7, "0")}-0000-4000-8000-000000000000`, input, version: 1, executions: [] };
+            all.set(a.id, a);
+        } else {
+            a.input = input;
+            a.version += 1;
+        }
+        if (input.applyOnlyAtCronInterval !== true) {
+            this.startRun(account, region, a);
+        }
+        return a.id;
+    }
+
+    /** A run of the association's current version on every instance its targets match now. */
+    private startRun(account: string, region: string, a: FakeAssociation): void {
+        const matches = (i: FakeInstance): boolean => a.input.targets.every((t) => (t.key === "InstanceIds"
+            ? t.values.includes("*") || t.values.includes(i.id)
+            : t.key.startsWith("tag:") && t.values.includes(i.tags[t.key.slice(4)])));
+        const version = a.input.parameters.version ?? "";
+        const n = ++this.serial;
+        a.executions.push({
+            executionId: `e${String(n).padStart(7, "0")}-0000-4000-8000-000000000000`,
+            associationVersion: String(a.version),
+            createdMs: Date.now(),
+            targets: [...this.instances(account, region).values()].filter(matches)
+                .map((i, k) => ({ instanceId: i.id, outcome: i.outcome(version), commandId: `c${String(n).padStart(7, "0")}-${String(k).padStart(4, "0")}-4000-8000-000000000000` })),
+        });
     }
 
     /** Environment for a process whose AWS SDK should talk to this server, with no credentials of its own. */
@@ -110,6 +237,9 @@ export class FakeAws {
         if (owner === undefined) {
             return send(400, { __type: "UnrecognizedClientException", message: "The security token included in the request is invalid." });
         }
+        if (action.includes("Association")) {
+            return this.stateManager(action, input, owner.account, region, send);
+        }
         const versions = this.documents(owner.account, region).get(String(input.Name));
         if (versions === undefined) {
             return send(400, { __type: "InvalidDocument", message: `Document ${String(input.Name)} does not exist.` });
@@ -133,6 +263,92 @@ export class FakeAws {
             }
             versions.splice(i, 1);
             return send(200, {});
+        }
+        send(400, { __type: "UnknownOperationException", message: action });
+    }
+
+    /** State Manager: association runs as SSM reports them. */
+    private stateManager(action: string, input: Record<string, unknown>, account: string, region: string, send: (status: number, payload: unknown) => void): void {
+        const all = this.associations(account, region);
+        if (action === "StartAssociationsOnce") {
+            const ids = (input.AssociationIds as string[] | undefined) ?? [];
+            const missing = ids.filter((id) => !all.has(id));
+            if (missing.length > 0) {
+                return send(400, { __type: "InvalidAssociation", Message: `Association ${missing[0]} does not exist` });
+            }
+            ids.forEach((id) => this.startRun(account, region, all.get(id)!));
+            return send(200, {});
+        }
+        const a = all.get(String(input.AssociationId));
+        if (a === undefined) {
+            return send(400, { __type: "AssociationDoesNotExist", Message: `Association ${String(input.AssociationId)} does not exist` });
+        }
+        const now = Date.now();
+        const targetStatus = (t: FakeRunTarget, e: FakeExecution): string => {
+            const s = t.outcome.seconds ?? 0;
+            return s !== "never" && now >= e.createdMs + s * 1000 ? t.outcome.status : "InProgress";
+        };
+        const counts = (e: FakeExecution): Map<string, number> => {
+            const m = new Map<string, number>();
+            e.targets.forEach((t) => m.set(targetStatus(t, e), (m.get(targetStatus(t, e)) ?? 0) + 1));
+            return m;
+        };
+        const runStatus = (e: FakeExecution): string => {
+            const m = counts(e);
+            return m.has("InProgress") ? "InProgress" : [...m.keys()].some((k) => k !== "Success") ? "Failed" : "Success";
+        };
+        const epoch = (ms: number): number => ms / 1000;
+        const filters = (input.Filters as { Key: string; Value: string; Type?: string }[] | undefined) ?? [];
+        /** One page of `items` from NextToken (an opaque offset), MaxResults (≤ 50) at a time. */
+        const page = <T>(items: T[]): { items: T[]; NextToken?: string } => {
+            const size = Math.min(Number(input.MaxResults ?? this.pageSize), 50);
+            const from = input.NextToken === undefined ? 0 : Number(Buffer.from(String(input.NextToken), "base64").toString().replace(/^offset:/, ""));
+            const next = from + size;
+            return { items: items.slice(from, next), NextToken: next < items.length ? Buffer.from(`offset:${next}`).toString("base64") : undefined };
+        };
+        if (action === "DescribeAssociation") {
+            const latest = a.executions[a.executions.length - 1];
+            const aggregated = latest === undefined ? {} : Object.fromEntries(counts(latest));
+            return send(200, {
+                AssociationDescription: {
+                    AssociationId: a.id, AssociationName: a.input.associationName, AssociationVersion: String(a.version), Name: a.input.name,
+                    Parameters: Object.fromEntries(Object.entries(a.input.parameters).map(([k, v]) => [k, [v]])),
+                    Targets: a.input.targets.map((t) => ({ Key: t.key, Values: t.values })),
+                    Overview: { Status: latest === undefined ? "Pending" : runStatus(latest) === "InProgress" ? "Pending" : runStatus(latest), AssociationStatusAggregatedCount: aggregated },
+                },
+            });
+        }
+        if (action === "DescribeAssociationExecutions") {
+            const rows = [...a.executions].reverse().filter((e) => filters.every((f) => {
+                if (f.Key === "ExecutionId") {
+                    return e.executionId === f.Value;
+                }
+                if (f.Key === "Status") {
+                    return runStatus(e) === f.Value;
+                }
+                const at = epoch(e.createdMs);
+                const value = Date.parse(f.Value) / 1000;
+                return f.Type === "LESS_THAN" ? at < value : f.Type === "GREATER_THAN" ? at > value : at === value;
+            })).map((e) => ({
+                AssociationId: a.id, AssociationVersion: e.associationVersion, ExecutionId: e.executionId, Status: runStatus(e), DetailedStatus: runStatus(e),
+                CreatedTime: epoch(e.createdMs), LastExecutionDate: epoch(e.createdMs),
+                ResourceCountByStatus: `{${[...counts(e)].map(([k, n]) => `${k}=${n}`).join(",")}}`,
+            }));
+            const { items, NextToken } = page(rows);
+            return send(200, { AssociationExecutions: items, NextToken });
+        }
+        if (action === "DescribeAssociationExecutionTargets") {
+            const e = a.executions.find((x) => x.executionId === input.ExecutionId);
+            if (e === undefined) {
+                return send(400, { __type: "AssociationExecutionDoesNotExist", Message: `Execution ${String(input.ExecutionId)} does not exist` });
+            }
+            const rows = e.targets.map((t) => ({
+                AssociationId: a.id, AssociationVersion: e.associationVersion, ExecutionId: e.executionId, ResourceId: t.instanceId, ResourceType: "ManagedInstance",
+                Status: targetStatus(t, e), DetailedStatus: targetStatus(t, e) === "InProgress" ? "InProgress" : t.outcome.detailedStatus ?? t.outcome.status,
+                LastExecutionDate: epoch(e.createdMs), OutputSource: { OutputSourceId: t.commandId, OutputSourceType: "RunCommand" },
+            })).filter((row) => filters.every((f) => (f.Key === "Status" ? row.Status === f.Value : f.Key === "ResourceId" ? row.ResourceId === f.Value : row.ResourceType === f.Value)));
+            const { items, NextToken } = page(rows);
+            return send(200, { AssociationExecutionTargets: items, NextToken });
         }
         send(400, { __type: "UnknownOperationException", message: action });
     }

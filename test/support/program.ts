@@ -159,6 +159,11 @@ export async function runProgram(opts: {
     accountId?: string;
     /** Explicit aws provider (resource name) → the account `aws.getCallerIdentity` through it answers. Default `accountId`. */
     providerAccounts?: Record<string, string>;
+    /**
+     * Plays the AWS provider for some resources (e.g. creates an association in a State Manager
+     * stand-in): state merged over the stand-ins, given the registered inputs. Undefined: none.
+     */
+    awsResource?: (args: pulumi.runtime.MockResourceArgs) => Promise<Record<string, unknown> | undefined>;
     /** OU id → the accounts `aws.organizations.getOrganizationalUnitDescendantAccounts` answers. */
     orgAccounts?: Record<string, { id: string; status: string; name?: string; arn?: string; email?: string }[]>;
 }): Promise<ProgramRun> {
@@ -203,7 +208,14 @@ export async function runProgram(opts: {
                     throw e;
                 }
             }
-            const state = { ...args.inputs, ...awsState(args, opts.versionName ?? ((v) => v)) };
+            let played: Record<string, unknown> | undefined;
+            try {
+                played = await opts.awsResource?.(args);
+            } catch (e) {
+                fail(new ProgramFailure(`${args.name}: ${(e as Error).message}`, resources));
+                throw e;
+            }
+            const state = { ...args.inputs, ...awsState(args, opts.versionName ?? ((v) => v)), ...played };
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, secretInputs: secretInputsOf.get(args.inputs) ?? [], ...aliasesFor(args.type, args.name) });
             if (args.type === "pulumi:providers:aws") {
                 providerRegions.set(`${args.name}-id`, String(args.inputs.region));

@@ -185,6 +185,20 @@ export class ProviderHost {
         return changes ? { id: old.id, outs: checked.inputs, changed: true } : { ...old, changed: false };
     }
 
+    /**
+     * One dynamic resource of a program run, as the engine steps it in `pulumi up` (or, with
+     * `preview`, `pulumi preview`), against the stack's `state` (by resource name), which an up
+     * updates.
+     */
+    async step(type: string, name: string, inputs: Props, state: Map<string, { id: string; outs: Props }>, preview: boolean): Promise<{ id: string; outs: Props; changed: boolean }> {
+        const urn = `urn:pulumi:test::uptycs-distributor::${type}::${name}`;
+        const r = preview ? await this.preview(urn, inputs, state.get(name)) : await this.up(urn, inputs, state.get(name));
+        if (!preview) {
+            state.set(name, { id: r.id, outs: r.outs });
+        }
+        return r;
+    }
+
     /** The host's peak resident set size so far in bytes (Linux VmHWM), or undefined elsewhere. */
     peakRssBytes(): number | undefined {
         try {

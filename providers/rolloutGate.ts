@@ -1,0 +1,217 @@
+/**
+ * `RolloutGate`: the gate after one ring of a staged rollout. Once the ring's State Manager
+ * association was created or updated (pinned to a new version), it waits for that association
+ * version's run and passes the version on only when the run passed (`judgeStageRun`); otherwise
+ * `pulumi up` fails naming the stage and each failed instance, and whatever depends on the gate's
+ * `approvedVersion` (the next ring, the fleet association, an organization's StackSet) stays where
+ * it was.
+ *
+ * It reads, never starts, runs (SSM DescribeAssociation, DescribeAssociationExecutions,
+ * DescribeAssociationExecutionTargets, paged with NextToken): it judges the newest run of the
+ * association's current version, so a run started by hand once the hosts are fixed
+ * (`aws ssm start-associations-once`) lets the next `pulumi up` pass. Unchanged inputs read
+ * nothing (diff compares inputs only); `pulumi preview` never calls create or update, so it never
+ * waits, and shows `approvedVersion` as unknown.
+ *
+ * Progress goes to the provider's stderr, which the Pulumi CLI shows as diagnostics (a dynamic
+ * provider has no other log channel; pulumi/pulumi#18253).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { judgeStageRun, RunTarget, runPending, runProgress, stageTimeoutProblem } from "../platforms/rollout";
+import { awsSettingsOf, CallerProps, credentialsFor, InputsOf, withoutCredentials } from "./awsCaller";
+import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFromConfig } from "./awsCredentials";
+
+/** Polling: the first wait, seconds; each next one doubles up to {@link MAX_POLL_SECONDS}. */
+export const FIRST_POLL_SECONDS = 2;
+/** Polling: the longest wait between two looks at the run, seconds. */
+export const MAX_POLL_SECONDS = 30;
+
+/** What {@link RolloutGate} is given. */
+interface GateProps extends CallerProps {
+    /** The stage (ring) name. */
+    readonly stage: string;
+    /** The Distributor package name (for messages). */
+    readonly packageName: string;
+    /** The stage association's id (`aws.ssm.Association` `associationId`). */
+    readonly associationId: string;
+    /** The package version the stage association is pinned to: what the gate passes on. */
+    readonly version: string;
+    /**
+     * What the association is given besides the version (targets, schedule, rate controls), as
+     * JSON: a change is a new association version, whose run is judged again.
+     */
+    readonly associationSettings: string;
+    /** Percent (0-100) of the finished instances that must succeed. */
+    readonly minSuccessPercent: number;
+    /** Instances the run must finish on, at least. */
+    readonly minTargets: number;
+    /** How long to wait for the run, minutes. */
+    readonly timeoutMinutes: number;
+}
+
+/** Inputs of {@link RolloutGate}. */
+export type RolloutGateInputs = InputsOf<GateProps>;
+
+/** Outputs (and state) of {@link RolloutGate}: what the gate saw of the run it passed. */
+export interface RolloutGateOutputs extends Omit<GateProps, "credentials"> {
+    /** `version`, once its run passed: what the next ring or the fleet is pinned to. */
+    readonly approvedVersion: string;
+    /** The association version whose run was judged. */
+    readonly associationVersion: string;
+    /** That run's execution id. */
+    readonly executionId: string;
+    /** Instances whose run ended in Success. */
+    readonly succeeded: number;
+    /** Instances whose run ended otherwise. */
+    readonly failed: number;
+    /** Instances the run reached. */
+    readonly total: number;
+}
+
+/** The newest run of the association's current version, as far as the gate got. */
+interface Observation {
+    readonly associationVersion?: string;
+    readonly executionId?: string;
+    readonly targets?: RunTarget[];
+    /** Why there is no run to judge yet. */
+    readonly waitingFor?: string;
+    readonly finished: boolean;
+}
+
+/**
+ * Waits for the newest run of the stage association's current version and judges it.
+ * @throws Error naming the stage, region and version: the run failed (each failed instance with
+ *   status, detailed status and Run Command id), reached no instance, or did not finish within
+ *   `timeoutMinutes`; or AWS refused a call; or the credentials reach another account.
+ */
+export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps, log: (line: string) => void): Promise<Omit<RolloutGateOutputs, keyof GateProps>> {
+    const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");
+    const pRetry: typeof import("p-retry") = require("p-retry");
+    const where = `stage ${props.stage} of ${props.packageName} ${props.version} in ${props.region}`;
+    await assertAwsAccount(aws, props.region, props.accountId, `judge ${where}`);
+    const client = new ssm.SSMClient(awsClientConfig(aws, props.region));
+    const AssociationId = props.associationId;
+    let seen: Observation = { finished: false, waitingFor: "no run of the association's current version started" };
+    let lastLine = "";
+
+    const look = async (): Promise<Observation> => {
+        const description = (await client.send(new ssm.DescribeAssociationCommand({ AssociationId }))).AssociationDescription;
+        const pinned = description?.Parameters?.version?.[0];
+        const associationVersion = description?.AssociationVersion;
+        if (pinned !== props.version) {
+            return { finished: false, waitingFor: `association ${AssociationId} is pinned to version ${pinned ?? "(none)"}, not ${props.version}` };
+        }
+        let newest: import("@aws-sdk/client-ssm").AssociationExecution | undefined;
+        for await (const page of ssm.paginateDescribeAssociationExecutions({ client }, { AssociationId })) {
+            for (const e of page.AssociationExecutions ?? []) {
+                if (e.AssociationVersion === associationVersion && (newest === undefined || (e.CreatedTime?.getTime() ?? 0) > (newest.CreatedTime?.getTime() ?? 0))) {
+                    newest = e;
+                }
+            }
+        }
+        if (newest?.ExecutionId === undefined) {
+            return { associationVersion, finished: false, waitingFor: `no run of association ${AssociationId} version ${associationVersion ?? "?"} started` };
+        }
+        const targets: RunTarget[] = [];
+        for await (const page of ssm.paginateDescribeAssociationExecutionTargets({ client }, { AssociationId, ExecutionId: newest.ExecutionId })) {
+            for (const t of page.AssociationExecutionTargets ?? []) {
+                targets.push({ instanceId: t.ResourceId ?? "?", status: t.Status ?? "Pending", detailedStatus: t.DetailedStatus, commandId: t.OutputSource?.OutputSourceId });
+            }
+        }
+        return { associationVersion, executionId: newest.ExecutionId, targets, finished: !runPending(newest.Status) && targets.every((t) => !runPending(t.status)) };
+    };
+
+    // An AWS error ends the wait at once (the SDK has retried it already); only an unfinished run waits on.
+    let refused: Error | undefined;
+    try {
+        const timeoutMs = props.timeoutMinutes * 60_000;
+        await pRetry(async () => {
+            try {
+                seen = await look();
+            } catch (e) {
+                refused = new Error(`reading the run of ${where} (association ${AssociationId}): ${(e as Error).message}`);
+                throw new pRetry.AbortError(refused);
+            }
+            const line = `${props.stage} (${props.region}): ${seen.targets === undefined ? `waiting: ${seen.waitingFor}` : runProgress(seen.targets)}`;
+            if (line !== lastLine) {
+                log(line);
+                lastLine = line;
+            }
+            if (!seen.finished) {
+                throw new Error("the run has not finished");
+            }
+        }, {
+            // Enough tries to reach the deadline at the shortest wait; the deadline ends it sooner.
+            retries: Math.ceil(timeoutMs / (FIRST_POLL_SECONDS * 1000)) + 1,
+            factor: 2, minTimeout: FIRST_POLL_SECONDS * 1000, maxTimeout: MAX_POLL_SECONDS * 1000, randomize: false, maxRetryTime: timeoutMs,
+        }).catch(() => {
+            throw refused ?? new Error(stageTimeoutProblem(where, props.timeoutMinutes, seen.targets, seen.waitingFor));
+        });
+    } finally {
+        client.destroy();
+    }
+    const verdict = judgeStageRun({ name: props.stage, minSuccessPercent: props.minSuccessPercent, minTargets: props.minTargets }, seen.targets ?? [], where);
+    if (!verdict.passed) {
+        throw new Error(verdict.problem);
+    }
+    log(`${props.stage} (${props.region}): passed, ${verdict.succeeded}/${verdict.total} Success; ${props.version} approved`);
+    return {
+        approvedVersion: props.version, associationVersion: seen.associationVersion ?? "", executionId: seen.executionId ?? "",
+        succeeded: verdict.succeeded, failed: verdict.failed, total: verdict.total,
+    };
+}
+
+/** Inputs whose change means a run to judge (a new version or association version), or another verdict. */
+const GATE_INPUTS: readonly (keyof GateProps & keyof RolloutGateOutputs)[] = [
+    "stage", "packageName", "associationId", "version", "associationSettings", "minSuccessPercent", "minTargets", "timeoutMinutes", "region", "accountId",
+];
+
+/** The dynamic provider of {@link RolloutGate}. */
+export class RolloutGateProvider implements pulumi.dynamic.ResourceProvider {
+    private aws: AwsCredentialSettings = awsSettingsFromConfig(() => undefined);
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.aws = awsSettingsOf(req);
+    }
+
+    async diff(_id: string, olds: RolloutGateOutputs, news: GateProps): Promise<pulumi.dynamic.DiffResult> {
+        return { changes: GATE_INPUTS.some((k) => olds[k] !== news[k]), replaces: [] };
+    }
+
+    async create(props: GateProps): Promise<pulumi.dynamic.CreateResult> {
+        return { id: `${props.region}/${props.associationId}`, outs: await this.judge(props) };
+    }
+
+    async update(_id: string, _olds: RolloutGateOutputs, news: GateProps): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await this.judge(news) };
+    }
+
+    private async judge(props: GateProps): Promise<RolloutGateOutputs> {
+        // stderr: the Pulumi CLI shows it as the update's diagnostics.
+        const seen = await awaitStageRun(credentialsFor(props, this.aws), props, (line) => process.stderr.write(`${line}\n`));
+        return { ...withoutCredentials(props), ...seen };
+    }
+}
+
+const ROLLOUT_GATE_PROVIDER = new RolloutGateProvider();
+
+/**
+ * The gate after one ring: `approvedVersion` is the ring's version once its association's run
+ * passed; `pulumi up` fails otherwise (a `ResourceError` naming the stage and the failed instances).
+ */
+export class RolloutGate extends pulumi.dynamic.Resource {
+    /** The version the ring proved, for the next ring or the fleet. Unknown in preview when it changes. */
+    public readonly approvedVersion!: pulumi.Output<string>;
+    /** Instances whose run ended in Success. */
+    public readonly succeeded!: pulumi.Output<number>;
+    /** Instances whose run ended otherwise. */
+    public readonly failed!: pulumi.Output<number>;
+    /** Instances the run reached. */
+    public readonly total!: pulumi.Output<number>;
+
+    constructor(name: string, args: RolloutGateInputs, opts?: pulumi.CustomResourceOptions) {
+        super(ROLLOUT_GATE_PROVIDER, name, {
+            ...args, approvedVersion: undefined, associationVersion: undefined, executionId: undefined, succeeded: undefined, failed: undefined, total: undefined,
+        }, { ...opts, additionalSecretOutputs: ["credentials"] }, "uptycs", "RolloutGate");
+    }
+}

@@ -1,0 +1,251 @@
+// Issue: roll a new agent version out in rings. Whole `pulumi up` runs: the program under mocks,
+// every dynamic resource (version name, pruner, gates) through @pulumi/pulumi's dynamic-provider
+// host with the real AWS SDK, against the local SSM/STS and its State Manager stand-in, which
+// this test also drives as the AWS provider would (documents and associations). Instances end
+// their runs as each case sets, per instance and package version.
+import * as assert from "assert";
+import { SSMClient, StartAssociationsOnceCommand } from "@aws-sdk/client-ssm";
+import * as pulumi from "@pulumi/pulumi";
+import { FakeAws, FakeOutcome } from "../support/fakeAws";
+import { ARTIFACT_TYPE, mockArtifacts, mockKeyFile, ProgramFailure, ProgramRun, runProgram, TEST_ACCOUNT } from "../support/program";
+import { Props, ProviderHost } from "../support/providerHost";
+import { ROOT } from "../support/e2e";
+
+const ASSOCIATION = "aws:ssm/association:Association";
+const GATE = "pulumi-nodejs:dynamic/uptycs:RolloutGate";
+const STACK_SET = "aws:cloudformation/stackSet:StackSet";
+const A = "5.14.2.21";
+const B = "5.15.0.3";
+const ring = (value: string): { tagKey: string; tagValues: string[] } => ({ tagKey: "uptycs-ring", tagValues: [value] });
+/** State Manager actions that read a run: none may happen on a no-op or a preview. */
+const RUN_READS = ["DescribeAssociation", "DescribeAssociationExecutions", "DescribeAssociationExecutionTargets"];
+
+/** Artifacts of agent `version`: zips (and so the content version) differ per version. */
+const artifactsAt = (version: string) => async (args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> => {
+    const { id, state } = await mockArtifacts(args);
+    const sha = Buffer.from(`${version}/${String(state.zipSha256)}`).toString("hex").padEnd(64, "0").slice(-64);
+    return { id, state: { ...state, version, zipSha256: sha, zipFileName: String(state.zipFileName).replace(A, version).replace(/[0-9a-f]{12}\.zip$/, `${sha.slice(0, 12)}.zip`) } };
+};
+
+/** The region of an AWS resource: its explicit provider's (`<component>-<region>`), else the stack's. */
+const regionOf = (args: pulumi.runtime.MockResourceArgs): string => /-([a-z]{2}-[a-z]+-[0-9])-id$/.exec(args.provider ?? "")?.[1] ?? "us-east-1";
+
+describe("staged rollout: rings before the fleet (gates through the dynamic-provider host, State Manager stand-in)", function () {
+    this.timeout(120_000);
+    let aws: FakeAws;
+    const keyFile = mockKeyFile();
+
+    /** One stack: the dynamic resources' state between runs, as the engine keeps it. */
+    class Stack {
+        readonly state = new Map<string, { id: string; outs: Props }>();
+        hostLog = "";
+
+        /** `pulumi up` (or `preview`) at agent `version` with `config`; a failed run is returned, not thrown. */
+        async up(version: string, config: Record<string, string>, preview = false): Promise<ProgramRun | ProgramFailure> {
+            const host = await ProviderHost.start(ROOT, aws.env());
+            const inFlight: Promise<unknown>[] = [];
+            try {
+                await host.configure({ "aws:accessKey": "AKIAPROD", "aws:secretKey": "prod-secret" });
+                return await runProgram({
+                    config: { "uptycs:apiKeyFile": keyFile, "aws:accessKey": "AKIAPROD", "aws:secretKey": "prod-secret", ...config },
+                    preview,
+                    orgAccounts: { "ou-ab12-cdef3456": [{ id: "210987654321", status: "ACTIVE" }] },
+                    dynamic: async (args) => {
+                        if (args.type === ARTIFACT_TYPE) {
+                            return artifactsAt(version)(args);
+                        }
+                        const op = host.step(args.type, args.name, args.inputs as Props, this.state, preview);
+                        inFlight.push(op);
+                        const { id, outs } = await op;
+                        return { id, state: outs };
+                    },
+                    awsResource: async (args) => playAws(args, preview),
+                }).catch((e: unknown) => {
+                    if (e instanceof ProgramFailure) {
+                        return e;
+                    }
+                    throw e;
+                });
+            } finally {
+                await Promise.allSettled(inFlight);
+                await host.stop();
+                this.hostLog += host.stderr;
+            }
+        }
+    }
+
+    /** The AWS provider's part: documents get versions, associations are created or updated (and so run). */
+    async function playAws(args: pulumi.runtime.MockResourceArgs, preview: boolean): Promise<Record<string, unknown> | undefined> {
+        const region = regionOf(args);
+        if (args.type === "aws:ssm/document:Document" && !preview) {
+            const docs = aws.documents(TEST_ACCOUNT, region);
+            const versions = docs.get(String(args.inputs.name)) ?? [];
+            if (!versions.some((v) => v.VersionName === args.inputs.versionName)) {
+                versions.forEach((v) => { v.IsDefaultVersion = false; });
+                versions.push({ DocumentVersion: String(versions.length + 1), VersionName: String(args.inputs.versionName), IsDefaultVersion: true });
+            }
+            docs.set(String(args.inputs.name), versions);
+        }
+        if (args.type === ASSOCIATION) {
+            const input = args.inputs as { associationName: string; name: string; parameters: Record<string, string>; targets: { key: string; values: string[] }[] };
+            if (preview) {
+                // Preview: an existing association keeps its id; a new one has none yet.
+                return { associationId: aws.association(TEST_ACCOUNT, region, input.associationName)?.id };
+            }
+            return { associationId: aws.applyAssociation(TEST_ACCOUNT, region, input) };
+        }
+        return undefined;
+    }
+
+    const failed = (r: ProgramRun | ProgramFailure): ProgramFailure => {
+        assert.ok(r instanceof ProgramFailure, "the run should have failed");
+        return r;
+    };
+    const passed = (r: ProgramRun | ProgramFailure): ProgramRun => {
+        assert.ok(!(r instanceof ProgramFailure), `the run failed: ${(r as ProgramFailure).message}`);
+        return r;
+    };
+    const runReads = (): string[] => aws.calls.filter((c) => RUN_READS.includes(c.action)).map((c) => c.action);
+    const pinned = (name: string, region = "us-east-1"): string | undefined => aws.association(TEST_ACCOUNT, region, name)?.input.parameters.version;
+    /** The published VersionName for agent `version` (the document's, from a run). */
+    const documentVersionOf = (run: ProgramRun): string => String(run.outputs.documentVersion);
+
+    beforeEach(async () => {
+        aws = await FakeAws.start();
+        aws.addUser("AKIAPROD", TEST_ACCOUNT);
+    });
+    afterEach(async () => {
+        await aws.stop();
+    });
+
+    const canaryConfig = (stage: Record<string, unknown> = {}): Record<string, string> => ({
+        association: JSON.stringify({ targets: ring("fleet"), stages: [{ name: "canary", targets: ring("canary"), ...stage }] }),
+    });
+
+    it("a healthy canary lets the fleet move; its progress is logged; a no-op and a preview read no run", async () => {
+        // One canary host takes a second: the gate waits for it, polling.
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c1"], { "uptycs-ring": "canary" });
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c2"], { "uptycs-ring": "canary" }, () => ({ status: "Success", seconds: 1 }));
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1", "i-0f2", "i-0f3"], { "uptycs-ring": "fleet" });
+        const stack = new Stack();
+        const first = passed(await stack.up(A, canaryConfig()));
+        const a = documentVersionOf(first);
+        assert.strictEqual(pinned("UptycsAgent-install-canary"), a);
+        assert.strictEqual(pinned("UptycsAgent-install"), a, "the fleet follows the passed canary");
+        assert.deepStrictEqual(first.outputs.rollout, { "us-east-1": { stages: [{ name: "canary", version: a, succeeded: 2, failed: 0, total: 2 }], fleetVersion: a } });
+        assert.match(stack.hostLog, /canary \(us-east-1\): 1\/2 hosts done \(1 Success, 1 InProgress\)/);
+        assert.match(stack.hostLog, /canary \(us-east-1\): passed, 2\/2 Success/);
+        const gateReads = aws.calls.filter((c) => RUN_READS.includes(c.action));
+        assert.ok(gateReads.every((c) => c.accessKeyId === "AKIAPROD" && c.region === "us-east-1"));
+
+        const second = passed(await stack.up(B, canaryConfig()));
+        const b = documentVersionOf(second);
+        assert.notStrictEqual(a, b);
+        assert.strictEqual(pinned("UptycsAgent-install-canary"), b);
+        assert.strictEqual(pinned("UptycsAgent-install"), b);
+        const registered = second.resources.map((r) => r.name);
+        assert.ok(registered.indexOf("uptycs-gate-canary") < registered.indexOf("uptycs-association"), "the fleet association waits for the gate");
+
+        aws.calls.length = 0;
+        const runsBefore = aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install")!.runs;
+        passed(await stack.up(B, canaryConfig()));
+        assert.deepStrictEqual(runReads(), [], "a no-op reads no run");
+        assert.strictEqual(aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install")!.runs, runsBefore);
+
+        const preview = passed(await stack.up("5.16.0.1", canaryConfig(), true));
+        assert.deepStrictEqual(runReads(), [], "a preview reads no run and waits for none");
+        const stage = preview.one(ASSOCIATION, "uptycs-association-canary");
+        assert.notStrictEqual((stage.inputs.parameters as Record<string, string>).version, b, "the stage association changes to the new version");
+        const fleet = preview.one(ASSOCIATION, "uptycs-association");
+        assert.strictEqual((fleet.inputs.parameters as Record<string, string> | undefined)?.version, undefined, "the fleet's version is unknown in preview");
+        assert.strictEqual(pinned("UptycsAgent-install"), b, "nothing changed");
+    });
+
+    it("one failing canary host fails pulumi up, naming host and stage; the fleet and the organization's StackSet stay; a healthy re-run started by hand lets the next up pass", async () => {
+        let fixed = false;
+        const breaksOnB = (version: string): FakeOutcome => (version.startsWith(B) && !fixed ? { status: "Failed", detailedStatus: "Failed" } : { status: "Success" });
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c1"], { "uptycs-ring": "canary" });
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c2"], { "uptycs-ring": "canary" }, breaksOnB);
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
+        const config = { ...canaryConfig(), organization: JSON.stringify({ organizationalUnitIds: ["ou-ab12-cdef3456"] }) };
+        const stack = new Stack();
+        const first = passed(await stack.up(A, config));
+        const a = documentVersionOf(first);
+        assert.deepStrictEqual(first.one(STACK_SET).inputs.parameters, { PackageVersion: a });
+
+        const second = failed(await stack.up(B, config));
+        assert.match(second.message, /stage canary of UptycsAgent 5\.15\.0\.3-[0-9a-f]{8} in us-east-1 failed: 1 of 2 instances succeeded \(50 %\), under minSuccessPercent 100/);
+        assert.match(second.message, /i-0c2: Failed \(Failed\), Run Command c[0-9]{7}-/);
+        assert.doesNotMatch(second.message, /i-0c1/, "only the failed host is listed");
+        const b = pinned("UptycsAgent-install-canary")!;
+        assert.ok(b.startsWith(B), "the canary got the new version");
+        assert.strictEqual(pinned("UptycsAgent-install"), a, "the fleet keeps the last approved agent");
+        assert.ok(!second.resources.some((r) => r.type === STACK_SET), "the StackSet's version parameter is held (not even registered)");
+        assert.ok(!second.resources.some((r) => r.name === "uptycs-association"));
+
+        // The host is fixed and the association re-run by hand; no new version, no config change.
+        fixed = true;
+        const versionsBefore = aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install-canary")!.version;
+        const ssm = new SSMClient({ region: "us-east-1", endpoint: aws.endpoint, credentials: { accessKeyId: "AKIAPROD", secretAccessKey: "prod-secret" } });
+        await ssm.send(new StartAssociationsOnceCommand({ AssociationIds: [aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install-canary")!.id] }));
+        ssm.destroy();
+        const third = passed(await stack.up(B, config));
+        assert.strictEqual(aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install-canary")!.version, versionsBefore, "the gate started nothing");
+        assert.strictEqual(pinned("UptycsAgent-install"), b);
+        assert.deepStrictEqual(third.one(STACK_SET).inputs.parameters, { PackageVersion: b });
+        assert.deepStrictEqual((third.outputs.rollout as Record<string, { stages: unknown[] }>)["us-east-1"].stages, [{ name: "canary", version: b, succeeded: 2, failed: 0, total: 2 }]);
+    });
+
+    it("a run that never ends fails after timeoutMinutes, listing the hosts still running", async () => {
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c1"], { "uptycs-ring": "canary" });
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0hang"], { "uptycs-ring": "canary" }, () => ({ status: "Success", seconds: "never" }));
+        const started = Date.now();
+        const run = failed(await new Stack().up(A, canaryConfig({ timeoutMinutes: 0.02 })));
+        const seconds = (Date.now() - started) / 1000;
+        assert.match(run.message, /stage canary of UptycsAgent .* in us-east-1 did not finish within timeoutMinutes 0\.02: 1\/2 hosts done \(1 Success, 1 InProgress\); still running:\n {2}i-0hang: InProgress/);
+        assert.ok(seconds >= 1.2 && seconds < 30, `gave up after ${seconds} s`);
+        assert.strictEqual(pinned("UptycsAgent-install"), undefined, "no fleet association");
+    });
+
+    it("targets that match no instance fail: the run reached no instance", async () => {
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
+        const run = failed(await new Stack().up(A, { association: JSON.stringify({ targets: ring("fleet"), stages: [{ name: "canary", targets: ring("nobody") }] }) }));
+        assert.match(run.message, /stage canary of UptycsAgent .* in us-east-1: the run reached no instance/);
+    });
+
+    it("two stages run in order: the second ring moves only after the first passed, the fleet after both", async () => {
+        let broken = false;
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c1"], { "uptycs-ring": "canary" }, () => (broken ? { status: "TimedOut", detailedStatus: "DeliveryTimedOut" } : { status: "Success" }));
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0e1", "i-0e2"], { "uptycs-ring": "early" });
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
+        const config = { association: JSON.stringify({ targets: ring("fleet"), stages: [{ name: "canary", targets: ring("canary") }, { name: "early", targets: ring("early"), minTargets: 2 }] }) };
+        const stack = new Stack();
+        const first = passed(await stack.up(A, config));
+        const a = documentVersionOf(first);
+        const order = first.resources.map((r) => r.name);
+        const at = (n: string): number => order.indexOf(n);
+        assert.ok(at("uptycs-association-canary") < at("uptycs-gate-canary") && at("uptycs-gate-canary") < at("uptycs-association-early")
+            && at("uptycs-association-early") < at("uptycs-gate-early") && at("uptycs-gate-early") < at("uptycs-association"), order.join(" "));
+        assert.deepStrictEqual(first.one(GATE, "uptycs-gate-early").inputs.minTargets, 2);
+        assert.deepStrictEqual(["UptycsAgent-install-canary", "UptycsAgent-install-early", "UptycsAgent-install"].map((n) => pinned(n)), [a, a, a]);
+
+        broken = true;
+        const second = failed(await stack.up(B, config));
+        assert.match(second.message, /stage canary .* failed: 0 of 1 instances succeeded \(0 %\)[^]*i-0c1: TimedOut \(DeliveryTimedOut\)/);
+        assert.ok(pinned("UptycsAgent-install-canary")!.startsWith(B));
+        assert.deepStrictEqual(["UptycsAgent-install-early", "UptycsAgent-install"].map((n) => pinned(n)), [a, a], "the second ring and the fleet stay");
+    });
+
+    it("with regions, each region's run is read in that region with the stack's credentials", async () => {
+        for (const region of ["us-east-1", "eu-west-1"]) {
+            aws.addInstances(TEST_ACCOUNT, region, [`i-0c-${region}`], { "uptycs-ring": "canary" });
+        }
+        const run = passed(await new Stack().up(A, { ...canaryConfig(), regions: JSON.stringify(["us-east-1", "eu-west-1"]) }));
+        for (const region of ["us-east-1", "eu-west-1"]) {
+            const reads = aws.calls.filter((c) => RUN_READS.includes(c.action) && c.input.AssociationId === aws.association(TEST_ACCOUNT, region, "UptycsAgent-install-canary")!.id);
+            assert.ok(reads.length >= 3 && reads.every((c) => c.region === region && c.accessKeyId === "AKIAPROD"), region);
+            assert.strictEqual(pinned("UptycsAgent-install", region), String(run.outputs.documentVersion));
+        }
+        assert.deepStrictEqual(Object.keys(run.outputs.rollout as object).sort(), ["eu-west-1", "us-east-1"]);
+    });
+});
