@@ -450,7 +450,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
                     packageName: cfg.packageName,
                     associationId: association.associationId,
                     version: fleetVersion,
-                    associationSettings: JSON.stringify({ ...a, stages: undefined, ...settings }),
+                    associationSettings: JSON.stringify({ scheduleExpression: a.scheduleExpression, installationType: a.installationType, complianceSeverity: a.complianceSeverity, ...settings }),
                     minSuccessPercent: stage.minSuccessPercent,
                     minTargets: stage.minTargets,
                     timeoutMinutes: stage.timeoutMinutes,

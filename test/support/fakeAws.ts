@@ -92,6 +92,8 @@ export class FakeAws {
     private serial = 0;
     /** Items per page when a request sets no MaxResults: small, so that paging is exercised. */
     pageSize = 2;
+    /** Seconds between an association's create or update and its run showing up (State Manager takes a moment). */
+    runStartSeconds = 0;
     readonly calls: FakeAwsCall[] = [];
     private sessions = 0;
     private server?: http.Server;
@@ -190,7 +192,7 @@ export class FakeAws {
         a.executions.push({
             executionId: `e${String(n).padStart(7, "0")}-0000-4000-8000-000000000000`,
             associationVersion: String(a.version),
-            createdMs: Date.now(),
+            createdMs: Date.now() + this.runStartSeconds * 1000,
             targets: [...this.instances(account, region).values()].filter(matches)
                 .map((i, k) => ({ instanceId: i.id, outcome: i.outcome(version), commandId: `c${String(n).padStart(7, "0")}-${String(k).padStart(4, "0")}-4000-8000-000000000000` })),
         });
@@ -284,6 +286,7 @@ export class FakeAws {
             return send(400, { __type: "AssociationDoesNotExist", Message: `Association ${String(input.AssociationId)} does not exist` });
         }
         const now = Date.now();
+        const started = a.executions.filter((e) => e.createdMs <= now);
         const targetStatus = (t: FakeRunTarget, e: FakeExecution): string => {
             const s = t.outcome.seconds ?? 0;
             return s !== "never" && now >= e.createdMs + s * 1000 ? t.outcome.status : "InProgress";
@@ -307,7 +310,7 @@ export class FakeAws {
             return { items: items.slice(from, next), NextToken: next < items.length ? Buffer.from(`offset:${next}`).toString("base64") : undefined };
         };
         if (action === "DescribeAssociation") {
-            const latest = a.executions[a.executions.length - 1];
+            const latest = started[started.length - 1];
             const aggregated = latest === undefined ? {} : Object.fromEntries(counts(latest));
             return send(200, {
                 AssociationDescription: {
@@ -319,7 +322,7 @@ export class FakeAws {
             });
         }
         if (action === "DescribeAssociationExecutions") {
-            const rows = [...a.executions].reverse().filter((e) => filters.every((f) => {
+            const rows = [...started].reverse().filter((e) => filters.every((f) => {
                 if (f.Key === "ExecutionId") {
                     return e.executionId === f.Value;
                 }
@@ -338,7 +341,7 @@ export class FakeAws {
             return send(200, { AssociationExecutions: items, NextToken });
         }
         if (action === "DescribeAssociationExecutionTargets") {
-            const e = a.executions.find((x) => x.executionId === input.ExecutionId);
+            const e = started.find((x) => x.executionId === input.ExecutionId);
             if (e === undefined) {
                 return send(400, { __type: "AssociationExecutionDoesNotExist", Message: `Execution ${String(input.ExecutionId)} does not exist` });
             }
