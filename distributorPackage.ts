@@ -23,7 +23,9 @@ import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
 import { buildManifest, DistributorManifest, manifestJson, PackageZip, zipGroupOf } from "./platforms/manifest";
 import { AgentMappingEntry, entryFamily, versionKey } from "./platforms/mapping";
 import { bucketNameFor, organizationTemplate, VERSION_PARAMETER } from "./platforms/organization";
-import { AssociationSettings, configurePackageParameters, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets } from "./platforms/rollout";
+import {
+    AssociationSettings, configurePackageParameters, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets, stagesOverlappingFleet,
+} from "./platforms/rollout";
 import { scriptTemplates } from "./platforms/scripts";
 import { awsCliEnvironmentFor } from "./providers/awsCredentials";
 import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
@@ -281,6 +283,9 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         const scopes = cfg.regions === undefined
             ? [this.providerScope(cfg, explicitProvider, accountId)]
             : cfg.regions.map((region) => this.regionScope(name, cfg, region));
+        for (const warning of cfg.association === undefined ? [] : stagesOverlappingFleet(cfg.association)) {
+            void pulumi.log.warn(warning, this);
+        }
         const published = scopes.map((scope) => this.publish(name, cfg, scope, artifacts, contentManifest, shareWith));
         // By region name where names are known (`regions`, or the default provider's aws:region).
         const byRegion = Object.fromEntries((cfg.regions ?? (cfg.region === undefined ? [] : [cfg.region])).map((r, i) => [r, published[i]]));

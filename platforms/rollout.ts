@@ -262,6 +262,24 @@ export function parseAssociation(value: unknown): AssociationSettings {
     };
 }
 
+/**
+ * The rings whose targets the fleet association's targets also match, for certain (the fleet
+ * targets `all`, or the same tag with a common value), each with why: a host in both associations
+ * gets the ring's new version and the fleet's older one in turn, on each schedule, until the fleet moves.
+ */
+export function stagesOverlappingFleet(association: AssociationSettings): string[] {
+    const fleet = association.targets;
+    return association.stages.flatMap((stage, i) => {
+        const ring = stage.targets;
+        const shared = fleet === "all" ? "the fleet targets all instances"
+            : ring === "all" ? "the stage targets all instances"
+                : ring.tagKey === fleet.tagKey && ring.tagValues.some((v) => fleet.tagValues.includes(v)) ? `both target tag ${fleet.tagKey}=${ring.tagValues.find((v) => fleet.tagValues.includes(v))}`
+                    : undefined;
+        return shared === undefined ? [] : [`association.stages[${i}] (${stage.name}) targets hosts of the fleet association (${shared}): they get its new version and the fleet's older one in turn, `
+            + "on each schedule, until the fleet moves; give the rings tag values the fleet does not target"];
+    });
+}
+
 /** One instance of an association run, as `DescribeAssociationExecutionTargets` reports it. */
 export interface RunTarget {
     /** The managed instance id, e.g. `i-0abc…` or `mi-…`. */

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import {
     chooseVersionName, judgeStageRun, manualRollbackProblem, parseAssociation, parseShareAccounts, RunTarget, runProgress, sendCommandInput, shareAccountIds, ssmTargets,
-    stageTimeoutProblem, versionsToPrune,
+    stagesOverlappingFleet, stageTimeoutProblem, versionsToPrune,
 } from "../../platforms/rollout";
 
 /** `n` distinct 12-digit account ids from `from`. */
@@ -87,6 +87,17 @@ describe("platforms/rollout", () => {
         for (const [value, message] of refused) {
             assert.throws(() => parseAssociation(value), message, JSON.stringify(value));
         }
+    });
+
+    it("rings the fleet association also targets are told (hosts in both get two versions in turn)", () => {
+        const tag = (v: string[]): unknown => ({ tagKey: "ring", tagValues: v });
+        const overlaps = (fleet: unknown, ...rings: unknown[]): string[] =>
+            stagesOverlappingFleet(parseAssociation({ targets: fleet, stages: rings.map((targets, i) => ({ name: `r${i}`, targets })) }));
+        assert.deepStrictEqual(overlaps(tag(["broad"]), tag(["canary"]), tag(["early", "late"])), []);
+        assert.deepStrictEqual(overlaps({ tagKey: "other", tagValues: ["canary"] }, tag(["canary"])), [], "another tag key: not known to overlap");
+        assert.match(overlaps("all", tag(["canary"]))[0], /^association\.stages\[0\] \(r0\) targets hosts of the fleet association \(the fleet targets all instances\)/);
+        assert.match(overlaps(tag(["broad"]), tag(["canary"]), "all")[0], /stages\[1\] \(r1\) .*the stage targets all instances/);
+        assert.match(overlaps(tag(["broad", "early"]), tag(["early"]))[0], /both target tag ring=early/);
     });
 
     it("a stage's run: passes on enough finished instances with enough successes; otherwise names each failed instance", () => {
