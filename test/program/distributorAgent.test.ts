@@ -59,6 +59,16 @@ const CASES: Case[] = [
     ...UNSUPPORTED.map((fixture): Case => ({ fixture, arch: "arm64" })),
 ];
 
+/** Images with the same package manager and architecture get the same zip and run the same scripts. */
+const lifecycleKey = (c: Case): string => `${c.manager}/${c.arch}`;
+/** The first image of each {@link lifecycleKey}: the one whose lifecycle runs. */
+const LIFECYCLE_CASES = new Map<string, Case>();
+for (const c of CASES.filter((x) => x.platform !== undefined && x.manager !== "msi")) {
+    if (!LIFECYCLE_CASES.has(lifecycleKey(c))) {
+        LIFECYCLE_CASES.set(lifecycleKey(c), c);
+    }
+}
+
 interface Built {
     readonly manifest: DistributorManifest;
     readonly zipPaths: Record<string, string>;
@@ -113,6 +123,14 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         stack?.remove();
         fs.rmSync(tmp, { recursive: true, force: true });
         await api?.stop();
+    });
+
+    it("images whose lifecycle runs once per package manager and architecture resolve one and the same zip", () => {
+        for (const [key, first] of LIFECYCLE_CASES) {
+            const zipOf = (c: Case): string => resolvePackageFile(newPkg.manifest, parseOsRelease(fs.readFileSync(path.join(OS_RELEASE, c.fixture), "utf8")), c.arch);
+            const same = CASES.filter((c) => c.platform !== undefined && lifecycleKey(c) === key);
+            assert.deepStrictEqual(new Set(same.map(zipOf)), new Set([zipOf(first)]), `${key}: ${same.map((c) => c.fixture).join(", ")}`);
+        }
     });
 
     it("covers every manifest entry with at least one OS fixture", () => {
@@ -192,9 +210,11 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
             continue;
         }
 
-        // An arm64 image whose x86_64 twin has the same package manager runs the same scripts
-        // against the same managers: its zip is resolved above, its lifecycle run once, on x86_64.
-        if (c.arch === "arm64" && CASES.some((x) => x.fixture === c.fixture && x.manager === c.manager && x.arch === "x86_64")) {
+        // The scripts never look at the OS, only at its package and service managers. An arm64
+        // image whose x86_64 twin has the same package manager, and an image whose zip (shared
+        // among platforms, checked below) and manager an earlier image already has, run the same
+        // scripts against the same managers: their zip is resolved above, the lifecycle runs once.
+        if ((c.arch === "arm64" && CASES.some((x) => x.fixture === c.fixture && x.manager === c.manager && x.arch === "x86_64")) || LIFECYCLE_CASES.get(lifecycleKey(c)) !== c) {
             continue;
         }
 
