@@ -59,6 +59,17 @@ const ENTRY_SCHEMA = {
     },
 };
 
+/**
+ * What a zip is built from: the installer family, the architecture and the folder name. Where
+ * the entry goes in the manifest (platform, versions) is not the artifact's concern, and its
+ * check stays small (the artifact's serialized provider is stored in every artifact's state).
+ */
+const ARTIFACT_ENTRY_SCHEMA = {
+    type: "object",
+    required: ["upt_package", "dir", "arch_type"],
+    properties: { upt_package: ENTRY_SCHEMA.properties.upt_package, dir: ENTRY_SCHEMA.properties.dir, arch_type: ENTRY_SCHEMA.properties.arch_type },
+};
+
 // Entries are validated one by one, so messages name them as `linux[2]`.
 const MAPPING_SCHEMA = {
     type: "object",
@@ -90,6 +101,19 @@ export function versionKey(entry: AgentMappingEntry): string {
 /** The installer family an entry uses. */
 export function entryFamily(entry: AgentMappingEntry): InstallerFamily {
     return UPT_PACKAGE_FAMILY[entry.upt_package];
+}
+
+/**
+ * Validates what an `UptycsAgentArtifact` builds its zip from: `upt_package`, `dir` and
+ * `arch_type` (the component checks whole entries with {@link validateAgentMappingEntry}).
+ * @throws Error listing every problem, each prefixed with `where`.
+ */
+export function validateArtifactEntry(entry: unknown, where: string): AgentMappingEntry {
+    const problems = schemaErrors(ARTIFACT_ENTRY_SCHEMA, entry, where);
+    if (problems.length > 0) {
+        throw new Error(problems.join("; "));
+    }
+    return entry as AgentMappingEntry;
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { installerNameProblem, INSTALLER_EXTENSION } from "../platforms/installer";
-import { AgentMappingEntry, validateAgentMappingEntry } from "../platforms/mapping";
+import { AgentMappingEntry, validateArtifactEntry } from "../platforms/mapping";
 import { canonicalJson, sha256Hex } from "../platforms/digest";
 import { zipFileNameOf, zipGroupOf } from "../platforms/manifest";
 import { fillScripts, INSTALLER_PLACEHOLDER, PackageScripts, scriptsDigest } from "../platforms/scripts";
@@ -316,7 +316,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         };
         let entry: AgentMappingEntry | undefined;
         try {
-            entry = validateAgentMappingEntry(news.entry, "entry");
+            entry = validateArtifactEntry(news.entry, "entry");
         } catch (e) {
             fail("entry", (e as Error).message);
         }

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { sha256Hex } from "../../platforms/digest";
-import { parseAgentMapping, validateAgentMapping, validateAgentMappingEntry, versionKey } from "../../platforms/mapping";
+import { parseAgentMapping, validateAgentMapping, validateAgentMappingEntry, validateArtifactEntry, versionKey } from "../../platforms/mapping";
 
 const PLATFORMS = path.join(__dirname, "..", "..", "platforms");
 const read = (name: string): string => fs.readFileSync(path.join(PLATFORMS, name), "utf8");
@@ -31,6 +31,13 @@ describe("platforms/mapping", () => {
             "rocky/x86_64", "suse/x86_64", "ubuntu/arm64", "ubuntu/x86_64", "windows/x86_64",
         ]);
         assert.ok(entries.every((e) => versionKey(e) === "_any"));
+    });
+
+    it("an artifact checks what its zip is built from (upt_package, dir, arch_type), not where the entry goes in the manifest", () => {
+        assert.deepStrictEqual(validateArtifactEntry(entry({ name: "plan9", major_version: "x" }), "entry"), entry({ name: "plan9", major_version: "x" }));
+        assert.throws(() => validateArtifactEntry(entry({ dir: "../x" }), "entry"), /^Error: entry\.dir must match pattern/);
+        assert.throws(() => validateArtifactEntry(entry({ arch_type: "386" }), "entry"), /entry\.arch_type must be equal to one of the allowed values \(x86_64, arm64\)/);
+        assert.throws(() => validateArtifactEntry({ dir: "D", arch_type: "arm64" }, "entry"), /entry must have required property 'upt_package'/);
     });
 
     it("version keys: _any, major, major.minor", () => {
