@@ -222,9 +222,11 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
     it("two stages run in order: the second ring moves only after the first passed, the fleet after both", async () => {
         let broken = false;
         aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c1"], { "uptycs-ring": "canary" }, () => (broken ? { status: "TimedOut", detailedStatus: "DeliveryTimedOut" } : { status: "Success" }));
-        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0e1", "i-0e2"], { "uptycs-ring": "early" });
+        // The early ring runs one host at a time (maxConcurrency 1), a second each: the other waits, Pending.
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0e1", "i-0e2"], { "uptycs-ring": "early" }, () => ({ status: "Success", seconds: 1 }));
         aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
-        const config = { association: JSON.stringify({ targets: ring("fleet"), stages: [{ name: "canary", targets: ring("canary") }, { name: "early", targets: ring("early"), minTargets: 2 }] }) };
+        const early = { name: "early", targets: ring("early"), minTargets: 2, maxConcurrency: "1" };
+        const config = { association: JSON.stringify({ targets: ring("fleet"), stages: [{ name: "canary", targets: ring("canary") }, early] }) };
         const stack = new Stack();
         const first = passed(await stack.up(A, config));
         const a = documentVersionOf(first);
@@ -233,6 +235,8 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
         assert.ok(at("uptycs-association-canary") < at("uptycs-gate-canary") && at("uptycs-gate-canary") < at("uptycs-association-early")
             && at("uptycs-association-early") < at("uptycs-gate-early") && at("uptycs-gate-early") < at("uptycs-association"), order.join(" "));
         assert.deepStrictEqual(first.one(GATE, "uptycs-gate-early").inputs.minTargets, 2);
+        assert.match(stack.hostLog, /early \(us-east-1\): 0\/2 hosts done \(1 InProgress, 1 Pending\)/);
+        assert.match(stack.hostLog, /early \(us-east-1\): passed, 2\/2 Success/);
         assert.deepStrictEqual(["UptycsAgent-install-canary", "UptycsAgent-install-early", "UptycsAgent-install"].map((n) => pinned(n)), [a, a, a]);
 
         broken = true;

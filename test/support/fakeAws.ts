@@ -4,13 +4,15 @@
 // DescribeAssociationExecutionTargets, and StartAssociationsOnce as a person runs it; AWS JSON
 // 1.1) and STS (GetCallerIdentity, AssumeRole; AWS query protocol). Associations are created
 // and updated as the AWS provider would (`applyAssociation`): each new association version runs
-// at once on the managed instances its targets match, and each instance ends its run as the test
-// set for that package version (after some seconds, or never). Runs and targets come back as SSM
-// returns them: newest first, epoch seconds, paged with NextToken, narrowed by Filters. Each request is attributed to the access key id in its SigV4
-// `Authorization` header; every known key belongs to one account, and as in AWS each account
-// has its own documents in each region (the region of the SigV4 credential scope), so a request
-// signed with another account's credentials, or for another region, sees another package.
-// The real AWS SDK reaches it through AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL_STS.
+// at once on the managed instances its targets match, MaxConcurrency of them at a time (the
+// others Pending), and each instance ends its run as the test set for that package version
+// (after some seconds, or never). Runs and targets come back as SSM returns them: newest first,
+// epoch seconds, paged with NextToken, narrowed by Filters. Each request is attributed to the
+// access key id in its SigV4 `Authorization` header; every known key belongs to one account, and
+// as in AWS each account has its own documents in each region (the region of the SigV4
+// credential scope), so a request signed with another account's credentials, or for another
+// region, sees another package. The real AWS SDK reaches it through AWS_ENDPOINT_URL_SSM /
+// AWS_ENDPOINT_URL_STS.
 import * as http from "http";
 import { AddressInfo } from "net";
 
@@ -60,6 +62,15 @@ interface FakeRunTarget {
     readonly instanceId: string;
     readonly outcome: FakeOutcome;
     readonly commandId: string;
+    /** When its command starts and ends (ms; Infinity: never), after the instances before it freed a slot. */
+    readonly startMs: number;
+    readonly endMs: number;
+}
+
+/** Instances at once for `MaxConcurrency` (`5`, or `10%` of the targets, at least one). */
+function concurrency(maxConcurrency: unknown, targets: number): number {
+    const text = typeof maxConcurrency === "string" ? maxConcurrency : "100%";
+    return Math.max(1, text.endsWith("%") ? Math.floor((targets * Number(text.slice(0, -1))) / 100) : Number(text));
 }
 
 interface FakeExecution {
@@ -189,12 +200,22 @@ export class FakeAws {
             : t.key.startsWith("tag:") && t.values.includes(i.tags[t.key.slice(4)])));
         const version = a.input.parameters.version ?? "";
         const n = ++this.serial;
+        const createdMs = Date.now() + this.runStartSeconds * 1000;
+        const instances = [...this.instances(account, region).values()].filter(matches);
+        // MaxConcurrency: each instance takes the slot that frees first; the others wait (Pending).
+        const slots: number[] = Array.from({ length: concurrency(a.input.maxConcurrency, instances.length) }, () => createdMs);
         a.executions.push({
             executionId: `e${String(n).padStart(7, "0")}-0000-4000-8000-000000000000`,
             associationVersion: String(a.version),
-            createdMs: Date.now() + this.runStartSeconds * 1000,
-            targets: [...this.instances(account, region).values()].filter(matches)
-                .map((i, k) => ({ instanceId: i.id, outcome: i.outcome(version), commandId: `c${String(n).padStart(7, "0")}-${String(k).padStart(4, "0")}-4000-8000-000000000000` })),
+            createdMs,
+            targets: instances.map((i, k) => {
+                const outcome = i.outcome(version);
+                const slot = slots.indexOf(Math.min(...slots));
+                const startMs = slots[slot];
+                const endMs = outcome.seconds === "never" ? Infinity : startMs + (outcome.seconds ?? 0) * 1000;
+                slots[slot] = endMs;
+                return { instanceId: i.id, outcome, startMs, endMs, commandId: `c${String(n).padStart(7, "0")}-${String(k).padStart(4, "0")}-4000-8000-000000000000` };
+            }),
         });
     }
 
@@ -287,18 +308,15 @@ export class FakeAws {
         }
         const now = Date.now();
         const started = a.executions.filter((e) => e.createdMs <= now);
-        const targetStatus = (t: FakeRunTarget, e: FakeExecution): string => {
-            const s = t.outcome.seconds ?? 0;
-            return s !== "never" && now >= e.createdMs + s * 1000 ? t.outcome.status : "InProgress";
-        };
+        const targetStatus = (t: FakeRunTarget): string => (now < t.startMs ? "Pending" : now < t.endMs ? "InProgress" : t.outcome.status);
         const counts = (e: FakeExecution): Map<string, number> => {
             const m = new Map<string, number>();
-            e.targets.forEach((t) => m.set(targetStatus(t, e), (m.get(targetStatus(t, e)) ?? 0) + 1));
+            e.targets.forEach((t) => m.set(targetStatus(t), (m.get(targetStatus(t)) ?? 0) + 1));
             return m;
         };
         const runStatus = (e: FakeExecution): string => {
             const m = counts(e);
-            return m.has("InProgress") ? "InProgress" : [...m.keys()].some((k) => k !== "Success") ? "Failed" : "Success";
+            return m.has("InProgress") || m.has("Pending") ? "InProgress" : [...m.keys()].some((k) => k !== "Success") ? "Failed" : "Success";
         };
         const epoch = (ms: number): number => ms / 1000;
         const filters = (input.Filters as { Key: string; Value: string; Type?: string }[] | undefined) ?? [];
@@ -347,7 +365,7 @@ export class FakeAws {
             }
             const rows = e.targets.map((t) => ({
                 AssociationId: a.id, AssociationVersion: e.associationVersion, ExecutionId: e.executionId, ResourceId: t.instanceId, ResourceType: "ManagedInstance",
-                Status: targetStatus(t, e), DetailedStatus: targetStatus(t, e) === "InProgress" ? "InProgress" : t.outcome.detailedStatus ?? t.outcome.status,
+                Status: targetStatus(t), DetailedStatus: now < t.endMs ? targetStatus(t) : t.outcome.detailedStatus ?? t.outcome.status,
                 LastExecutionDate: epoch(e.createdMs), OutputSource: { OutputSourceId: t.commandId, OutputSourceType: "RunCommand" },
             })).filter((row) => filters.every((f) => (f.Key === "Status" ? row.Status === f.Value : f.Key === "ResourceId" ? row.ResourceId === f.Value : row.ResourceType === f.Value)));
             const { items, NextToken } = page(rows);
