@@ -471,6 +471,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             rollout = pulumi.all([pulumi.all(stages), fleetVersion]).apply(([stages, fleetVersion]) => ({ stages, fleetVersion }));
         }
 
+        // A one-time install goes out with the fleet's version: with rings, only once they proved it.
         if (cfg.installOnPublish !== undefined) {
             const settings = cfg.installOnPublish;
             // The CLI gets the component's AWS credentials (profile, files, keys; roles assumed
@@ -483,11 +484,11 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
                 create: 'aws ssm send-command --region "$UPTYCS_REGION" --cli-input-json "$UPTYCS_SEND_COMMAND" --output text --query Command.CommandId',
                 // Only a new version (triggers: replace) installs; fresh role credentials alone do not.
                 update: "true",
-                environment: pulumi.all([cliCredentials, documentVersion, region]).apply(([c, v, region]): pulumi.Output<Record<string, string>> => {
+                environment: pulumi.all([cliCredentials, fleetVersion, region]).apply(([c, v, region]): pulumi.Output<Record<string, string>> => {
                     const env: Record<string, string> = { UPTYCS_REGION: region, UPTYCS_SEND_COMMAND: sendCommandInput(cfg.packageName, v, settings), ...c?.plain, ...c?.secret };
                     return Object.keys(c?.secret ?? {}).length > 0 ? pulumi.secret(env) : pulumi.output(env);
                 }),
-                triggers: [documentVersion],
+                triggers: [fleetVersion],
             }, { parent: this, dependsOn: [document], aliases: scope.aliases(`${name}-install-on-publish`) });
         }
 

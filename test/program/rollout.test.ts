@@ -81,7 +81,7 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         };
         const approved: string[] = [];
         const run = await runProgram({
-            config: { ...base, association: JSON.stringify(association) },
+            config: { ...base, association: JSON.stringify(association), installOnPublish: JSON.stringify({ targets: "all" }) },
             // The gates' stand-in approves each version with a mark, so what follows a gate shows it.
             dynamic: async (args) => {
                 if (args.type === "pulumi-nodejs:dynamic/uptycs:RolloutGate") {
@@ -105,6 +105,10 @@ describe("rollout, sharing, tags and version pruning (under mocks)", function ()
         assert.strictEqual(fleet.associationName, "UptycsAgent-install");
         assert.strictEqual((fleet.parameters as Record<string, string>).version, `${version}+canary+early`);
         assert.deepStrictEqual(approved, ["canary", "early"]);
+        // The one-time install goes out with what the rings proved, not at publish.
+        const install = run.one("command:local:Command");
+        assert.strictEqual(JSON.parse(unsecret<Record<string, string>>(install.inputs.environment).UPTYCS_SEND_COMMAND).Parameters.version[0], `${version}+canary+early`);
+        assert.deepStrictEqual(install.inputs.triggers, [`${version}+canary+early`]);
         const gate = run.one("pulumi-nodejs:dynamic/uptycs:RolloutGate", "uptycs-gate-canary").inputs;
         assert.deepStrictEqual([gate.stage, gate.version, gate.minSuccessPercent, gate.minTargets, gate.timeoutMinutes, gate.region, gate.credentials], ["canary", version, 90, 1, 5, "us-east-1", undefined]);
         assert.deepStrictEqual(run.outputs.rollout, { "us-east-1": {
