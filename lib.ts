@@ -18,7 +18,8 @@
  * use the component's `awsCredentials`, else the stack's `aws:` config.
  */
 export {
-    COMPONENT_TYPE, LEGACY_COMPONENT_NAME, LEGACY_COMPONENT_TYPE, PublishedRegion, RegionalPackage, S3_PREFIX, targetOf, UptycsDistributorPackage,
+    COMPONENT_TYPE, LEGACY_COMPONENT_NAME, LEGACY_COMPONENT_TYPE, PublishedRegion, RegionalPackage, RegionRollout, S3_PREFIX, StageRollout, targetOf,
+    UptycsDistributorPackage,
 } from "./distributorPackage";
 export {
     Association, AssociationArgs, AwsAssumeRole, AwsCredentials, AwsCredentialsArgs, HealthCheck, InstallOnPublish, InstallOnPublishArgs, InstanceTarget, Organization,
