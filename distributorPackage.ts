@@ -533,8 +533,9 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             failureTolerancePercentage: org.preferences.failureTolerancePercentage,
             regionConcurrencyType: org.preferences.regionConcurrencyType,
         };
-        // With rings, what the last ring of the region proved: the organization moves after them.
-        const version = byRegion[org.regions[0]].fleetVersion;
+        // The first region's fleet version (with rings, what its last ring proved), once every
+        // region's rings passed: a region whose ring failed must not get it through the StackSet.
+        const version = pulumi.all(org.regions.map((r) => byRegion[r].fleetVersion)).apply((versions) => versions[0]);
         const stackSet = new aws.cloudformation.StackSet(`${name}-org`, {
             name: `${cfg.packageName}-install`,
             description: `Installs the Uptycs agent (Distributor package ${cfg.packageName}) in every account of ${org.organizationalUnitIds.join(", ")}`,

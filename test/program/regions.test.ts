@@ -4,7 +4,7 @@
 // bad value rejected at preview, naming its key.
 import * as assert from "assert";
 import { CloudFormationTemplate } from "../../platforms/organization";
-import { ARTIFACT_TYPE, mockArtifacts as artifacts, mockKeyFile, ProgramRun, runProgram, TEST_ACCOUNT, unsecret } from "../support/program";
+import { ARTIFACT_TYPE, mockArtifacts as artifacts, mockKeyFile, ProgramFailure, ProgramRun, runProgram, TEST_ACCOUNT, unsecret } from "../support/program";
 
 const base = { apiKeyFile: mockKeyFile() };
 const DOC = "aws:ssm/document:Document";
@@ -174,6 +174,37 @@ describe("regions and organization (under mocks)", function () {
             }
             const lookups = run.invokes.filter((i) => i.token.startsWith("aws:organizations/getOrganizationalUnitDescendantAccounts"));
             assert.deepStrictEqual(lookups.map((l) => l.inputs.parentId).sort(), [OU_A, OU_B].sort());
+        });
+
+        it("with rings, the StackSet moves only once every region's rings passed: a failed ring in one region holds it for all", async () => {
+            const association = JSON.stringify({ targets: { tagKey: "ring", tagValues: ["broad"] }, stages: [{ name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] } }] });
+            const run = (failIn?: string): Promise<ProgramRun> => runProgram({
+                config: { ...base, regions: JSON.stringify(THREE), organization: JSON.stringify(org), association },
+                orgAccounts,
+                // Gates stand-in: passes the version on, except in `failIn`, as a failed ring does.
+                dynamic: async (args) => {
+                    if (args.type === "pulumi-nodejs:dynamic/uptycs:RolloutGate") {
+                        if (args.inputs.region === failIn) {
+                            throw new Error(`stage canary in ${failIn} failed`);
+                        }
+                        return { id: String(args.inputs.region), state: { ...args.inputs, approvedVersion: args.inputs.version, succeeded: 1, failed: 0, total: 1 } };
+                    }
+                    if (args.type === "pulumi-nodejs:dynamic/uptycs:PackageVersionName") {
+                        return { id: "v", state: { ...args.inputs, versionName: args.inputs.contentVersion } };
+                    }
+                    return args.type === ARTIFACT_TYPE ? artifacts(args) : { id: args.name, state: args.inputs };
+                },
+            });
+            const passed = await run();
+            assert.deepStrictEqual(passed.one(STACK_SET).inputs.parameters, { PackageVersion: passed.one(DOC, "uptycs-document-us-east-1").inputs.versionName });
+            assert.strictEqual(passed.byType("aws:cloudformation/stackSetInstance:StackSetInstance").length, 3);
+            // The ring fails in the last region; the first region's rings passed.
+            await assert.rejects(run("ap-southeast-2"), (e: ProgramFailure) => {
+                assert.match(e.message, /stage canary in ap-southeast-2 failed/);
+                assert.ok(e.resources.some((r) => r.name === "uptycs-association-us-east-1"), "the first region's fleet moved");
+                assert.deepStrictEqual(e.resources.filter((r) => r.type === STACK_SET || r.type === "aws:cloudformation/stackSetInstance:StackSetInstance"), [], "the StackSet and its instances are held");
+                return true;
+            });
         });
 
         it("one service-managed StackSet with auto-deployment; one instance per region over both OUs", async () => {
