@@ -291,6 +291,16 @@ export interface RunTarget {
     readonly commandId?: string;
 }
 
+/**
+ * The `DescribeAssociationExecutions` filter for the runs of an association's current version:
+ * those created since it was last updated (`LastUpdateAssociationDate`, less a second of slack),
+ * so a poll does not page through the association's whole history of scheduled runs. Whole
+ * seconds, ISO 8601, as the SSM API reference's examples write it.
+ */
+export function runsSinceFilter(lastUpdate: Date): { Key: "CreatedTime"; Value: string; Type: "GREATER_THAN" } {
+    return { Key: "CreatedTime", Value: new Date(Math.floor(lastUpdate.getTime() / 1000) * 1000 - 1000).toISOString().replace(/\.000Z$/, "Z"), Type: "GREATER_THAN" };
+}
+
 /** True while an instance (or a whole run) has not finished: State Manager's Pending and InProgress. */
 export function runPending(status: string | undefined): boolean {
     return status === undefined || status === "Pending" || status === "InProgress";
@@ -328,7 +338,7 @@ function describeTargets(targets: readonly RunTarget[]): string {
  * `minTargets` instances and at least `minSuccessPercent` % of those ended in Success.
  * @param where e.g. `stage canary of UptycsAgent 5.14.2.21-ab12cd34 in us-east-1`.
  */
-export function judgeStageRun(stage: Pick<RolloutStageSettings, "name" | "minSuccessPercent" | "minTargets">, targets: readonly RunTarget[], where: string): StageVerdict {
+export function judgeStageRun(stage: Pick<RolloutStageSettings, "minSuccessPercent" | "minTargets">, targets: readonly RunTarget[], where: string): StageVerdict {
     const finished = targets.filter((t) => !runPending(t.status));
     const succeeded = finished.filter((t) => t.status === "Success").length;
     const counts = { succeeded, failed: finished.length - succeeded, total: targets.length };

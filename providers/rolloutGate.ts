@@ -17,7 +17,7 @@
  * provider has no other log channel; pulumi/pulumi#18253).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { judgeStageRun, RunTarget, runPending, runProgress, stageTimeoutProblem } from "../platforms/rollout";
+import { judgeStageRun, RunTarget, runPending, runProgress, runsSinceFilter, stageTimeoutProblem } from "../platforms/rollout";
 import { awsSettingsOf, CallerProps, credentialsFor, InputsOf, withoutCredentials } from "./awsCaller";
 import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFromConfig } from "./awsCredentials";
 
@@ -101,8 +101,9 @@ export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps
         if (pinned !== props.version) {
             return { finished: false, waitingFor: `association ${AssociationId} is pinned to version ${pinned ?? "(none)"}, not ${props.version}` };
         }
+        const since = description?.LastUpdateAssociationDate;
         let newest: import("@aws-sdk/client-ssm").AssociationExecution | undefined;
-        for await (const page of ssm.paginateDescribeAssociationExecutions({ client }, { AssociationId })) {
+        for await (const page of ssm.paginateDescribeAssociationExecutions({ client }, { AssociationId, Filters: since === undefined ? undefined : [runsSinceFilter(since)] })) {
             for (const e of page.AssociationExecutions ?? []) {
                 if (e.AssociationVersion === associationVersion && (newest === undefined || (e.CreatedTime?.getTime() ?? 0) > (newest.CreatedTime?.getTime() ?? 0))) {
                     newest = e;
@@ -150,7 +151,7 @@ export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps
     } finally {
         client.destroy();
     }
-    const verdict = judgeStageRun({ name: props.stage, minSuccessPercent: props.minSuccessPercent, minTargets: props.minTargets }, seen.targets ?? [], where);
+    const verdict = judgeStageRun(props, seen.targets ?? [], where);
     if (!verdict.passed) {
         throw new Error(verdict.problem);
     }

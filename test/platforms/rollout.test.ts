@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import {
-    chooseVersionName, judgeStageRun, manualRollbackProblem, parseAssociation, parseShareAccounts, RunTarget, runProgress, sendCommandInput, shareAccountIds, ssmTargets,
+    chooseVersionName, judgeStageRun, manualRollbackProblem, parseAssociation, parseShareAccounts, RunTarget, runProgress, runsSinceFilter, sendCommandInput, shareAccountIds, ssmTargets,
     stagesOverlappingFleet, stageTimeoutProblem, versionsToPrune,
 } from "../../platforms/rollout";
 
@@ -103,7 +103,7 @@ describe("platforms/rollout", () => {
     it("a stage's run: passes on enough finished instances with enough successes; otherwise names each failed instance", () => {
         const where = "stage canary of UptycsAgent 1.0-aa in us-east-1";
         const t = (instanceId: string, status: string, detailedStatus?: string): RunTarget => ({ instanceId, status, detailedStatus, commandId: `cmd-${instanceId}` });
-        const stage = { name: "canary", minSuccessPercent: 100, minTargets: 1 };
+        const stage = { minSuccessPercent: 100, minTargets: 1 };
         assert.deepStrictEqual(judgeStageRun(stage, [t("i-1", "Success"), t("i-2", "Success")], where), { passed: true, succeeded: 2, failed: 0, total: 2 });
         const one = judgeStageRun(stage, [t("i-1", "Success"), t("i-2", "Failed", "Failed"), t("i-3", "TimedOut", "DeliveryTimedOut")], where);
         assert.deepStrictEqual([one.passed, one.succeeded, one.failed, one.total], [false, 1, 2, 3]);
@@ -115,6 +115,10 @@ describe("platforms/rollout", () => {
         assert.strictEqual(judgeStageRun({ ...stage, minSuccessPercent: 91 }, ten, where).passed, false);
         assert.match(judgeStageRun({ ...stage, minTargets: 3 }, [t("i-1", "Success"), t("i-2", "Success")], where).problem!, /finished on 2 instance\(s\), fewer than minTargets 3/);
         assert.match(judgeStageRun(stage, [], where).problem!, /^stage canary .*: the run reached no instance/);
+    });
+
+    it("runs of the current association version: created since its last update, a second of slack, whole seconds", () => {
+        assert.deepStrictEqual(runsSinceFilter(new Date("2026-11-30T15:20:07.850Z")), { Key: "CreatedTime", Value: "2026-11-30T15:20:06Z", Type: "GREATER_THAN" });
     });
 
     it("a run's progress, and a gate that gave up waiting", () => {

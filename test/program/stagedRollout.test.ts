@@ -195,7 +195,13 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
         const ssm = new SSMClient({ region: "us-east-1", endpoint: aws.endpoint, credentials: { accessKeyId: "AKIAPROD", secretAccessKey: "prod-secret" } });
         await ssm.send(new StartAssociationsOnceCommand({ AssociationIds: [aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install-canary")!.id] }));
         ssm.destroy();
+        aws.calls.length = 0;
         const third = passed(await stack.up(B, config));
+        // Each look reads only the runs since the association's current version was made, never its whole history.
+        const lastUpdate = aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install-canary")!.updatedMs;
+        const reads = aws.calls.filter((c) => c.action === "DescribeAssociationExecutions");
+        assert.ok(reads.length > 0 && reads.every((c) => (c.input.Filters as { Key: string; Value: string; Type: string }[] | undefined)
+            ?.some((f) => f.Key === "CreatedTime" && f.Type === "GREATER_THAN" && Date.parse(f.Value) >= lastUpdate - 2000 && Date.parse(f.Value) < lastUpdate)), JSON.stringify(reads.map((c) => c.input)));
         assert.strictEqual(aws.association(TEST_ACCOUNT, "us-east-1", "UptycsAgent-install-canary")!.version, versionsBefore, "the gate started nothing");
         assert.strictEqual(pinned("UptycsAgent-install"), b);
         assert.deepStrictEqual(third.one(STACK_SET).inputs.parameters, { PackageVersion: b });

@@ -84,6 +84,9 @@ interface FakeAssociation {
     readonly id: string;
     input: FakeAssociationInput;
     version: number;
+    readonly createdMs: number;
+    /** When the current version was made (create or update). */
+    updatedMs: number;
     readonly executions: FakeExecution[];
 }
 
@@ -164,9 +167,9 @@ export class FakeAws {
     }
 
     /** The association named `associationName` in `account`/`region`, if any. */
-    association(account: string, region: string, associationName: string): { id: string; version: number; input: FakeAssociationInput; runs: number } | undefined {
+    association(account: string, region: string, associationName: string): { id: string; version: number; input: FakeAssociationInput; runs: number; updatedMs: number } | undefined {
         const a = [...this.associations(account, region).values()].find((x) => x.input.associationName === associationName);
-        return a === undefined ? undefined : { id: a.id, version: a.version, input: a.input, runs: a.executions.length };
+        return a === undefined ? undefined : { id: a.id, version: a.version, input: a.input, runs: a.executions.length, updatedMs: a.updatedMs };
     }
 
     /**
@@ -181,11 +184,12 @@ export class FakeAws {
             return a.id;
         }
         if (a === undefined) {
-            a = { id: `a${String(++this.serial).padStart(7, "0")}-0000-4000-8000-000000000000`, input, version: 1, executions: [] };
+            a = { id: `a${String(++this.serial).padStart(7, "0")}-0000-4000-8000-000000000000`, input, version: 1, createdMs: Date.now(), updatedMs: Date.now(), executions: [] };
             all.set(a.id, a);
         } else {
             a.input = input;
             a.version += 1;
+            a.updatedMs = Date.now();
         }
         if (input.applyOnlyAtCronInterval !== true) {
             this.startRun(account, region, a);
@@ -333,6 +337,7 @@ export class FakeAws {
             return send(200, {
                 AssociationDescription: {
                     AssociationId: a.id, AssociationName: a.input.associationName, AssociationVersion: String(a.version), Name: a.input.name,
+                    Date: epoch(a.createdMs), LastUpdateAssociationDate: epoch(a.updatedMs),
                     Parameters: Object.fromEntries(Object.entries(a.input.parameters).map(([k, v]) => [k, [v]])),
                     Targets: a.input.targets.map((t) => ({ Key: t.key, Values: t.values })),
                     Overview: { Status: latest === undefined ? "Pending" : runStatus(latest) === "InProgress" ? "Pending" : runStatus(latest), AssociationStatusAggregatedCount: aggregated },
@@ -340,6 +345,10 @@ export class FakeAws {
             });
         }
         if (action === "DescribeAssociationExecutions") {
+            const bad = filters.find((f) => !["ExecutionId", "Status", "CreatedTime"].includes(f.Key) || (f.Key === "CreatedTime" && Number.isNaN(Date.parse(f.Value))));
+            if (bad !== undefined) {
+                return send(400, { __type: "InvalidFilterValue", Message: `Filter ${bad.Key}=${bad.Value} is not valid` });
+            }
             const rows = [...started].reverse().filter((e) => filters.every((f) => {
                 if (f.Key === "ExecutionId") {
                     return e.executionId === f.Value;
