@@ -165,6 +165,14 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
         const fleet = preview.one(ASSOCIATION, "uptycs-association");
         assert.strictEqual((fleet.inputs.parameters as Record<string, string> | undefined)?.version, undefined, "the fleet's version is unknown in preview");
         assert.strictEqual(pinned("UptycsAgent-install"), a, "nothing changed");
+
+        // A version known in preview (only the ring's threshold changes): the ring stays on it,
+        // and the fleet's version is still unknown, as the gate will judge again.
+        const known = passed(await stack.up(A, canaryConfig({ minTargets: 2 }), true));
+        assert.deepStrictEqual(runReads(), []);
+        assert.deepStrictEqual(stack.changed, ["uptycs-gate-canary"]);
+        assert.strictEqual((known.one(ASSOCIATION, "uptycs-association-canary").inputs.parameters as Record<string, string>).version, a);
+        assert.strictEqual((known.one(ASSOCIATION, "uptycs-association").inputs.parameters as Record<string, string> | undefined)?.version, undefined, "unknown until the gate passed");
     });
 
     it("one failing canary host fails pulumi up, naming host and stage; the fleet and the organization's StackSet stay; a healthy re-run started by hand lets the next up pass", async () => {
