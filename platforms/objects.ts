@@ -18,3 +18,25 @@ export function refuseUnknownFields(value: Record<string, unknown>, known: reado
         throw new Error(`has unknown field${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${known.join(", ")})`);
     }
 }
+
+/** What {@link numberField} accepts. */
+export interface NumberRange {
+    readonly min: number;
+    readonly max: number;
+    /** Whole numbers only. */
+    readonly whole: boolean;
+    /** Named in the message: `a whole number of seconds from 5 to 1800`. */
+    readonly unit?: string;
+}
+
+/**
+ * The number field `key` of a config object, or `fallback` when absent.
+ * @throws Error naming the field, the range and the value given.
+ */
+export function numberField(obj: Record<string, unknown>, key: string, fallback: number, range: NumberRange): number {
+    const v = obj[key] ?? fallback;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < range.min || v > range.max || (range.whole && !Number.isInteger(v))) {
+        throw new Error(`${key} must be a ${range.whole ? "whole " : ""}number ${range.unit ? `of ${range.unit} ` : ""}from ${range.min} to ${range.max}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+}

@@ -8,7 +8,7 @@
  * reference; AWS Systems Manager, "Install or update packages" (`AWS-ConfigureAWSPackage` takes a
  * package shared from another account by its ARN); AWS Organizations OU id format.
  */
-import { isRecord, refuseUnknownFields } from "./objects";
+import { isRecord, numberField, refuseUnknownFields } from "./objects";
 import { InstallationType, InstanceTargets, parseInstallationType, parseTargets, ssmTargets } from "./rollout";
 
 /** An AWS region code of a commercial, China or GovCloud partition, e.g. `eu-west-1`. */
@@ -97,11 +97,7 @@ export interface OrganizationSettings {
 }
 
 function percentage(obj: Record<string, unknown>, key: string, fallback: number, min: number): number {
-    const v = obj[key] ?? fallback;
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > 100) {
-        throw new Error(`${key} must be a whole number from ${min} to 100, got ${JSON.stringify(v)}`);
-    }
-    return v as number;
+    return numberField(obj, key, fallback, { min, max: 100, whole: true });
 }
 
 function oneOf<T extends string>(obj: Record<string, unknown>, key: string, allowed: readonly T[]): T {

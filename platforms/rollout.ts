@@ -8,7 +8,7 @@
  * and the Distributor quota of 25 versions per package.
  */
 import { MAX_PACKAGE_VERSIONS, MAX_SHARE_ACCOUNTS, VERSION_NAME_PATTERN } from "./distributor";
-import { isRecord, refuseUnknownFields } from "./objects";
+import { isRecord, numberField, refuseUnknownFields } from "./objects";
 
 /** Which managed instances to install on: those with a tag, or all of them. */
 export type InstanceTargets = { readonly tagKey: string; readonly tagValues: readonly string[] } | "all";
@@ -193,15 +193,6 @@ function optionalString(obj: Record<string, unknown>, key: string, fallback: str
 const MAX_CONCURRENCY_PATTERN = /^([1-9][0-9]*|[1-9][0-9]?%|100%)$/;
 const MAX_ERRORS_PATTERN = /^([0-9]+|[0-9][0-9]?%|100%)$/;
 
-/** A number field within `[min, max]` (whole when `whole`), or `fallback` when absent. */
-function optionalNumber(obj: Record<string, unknown>, key: string, fallback: number, min: number, max: number, whole: boolean): number {
-    const v = obj[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || (whole && !Number.isInteger(v))) {
-        throw new Error(`${key} must be a ${whole ? "whole " : ""}number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    }
-    return v;
-}
-
 /**
  * Validates `association.stages`: a list of rings, names unique.
  * @throws Error naming the stage (`stages[i]`) and its field.
@@ -223,9 +214,9 @@ export function parseStages(value: unknown, fleetMaxConcurrency: string): Rollou
             return {
                 name: v.name,
                 targets: parseTargets(v.targets),
-                minSuccessPercent: optionalNumber(v, "minSuccessPercent", 100, 0, 100, false),
-                minTargets: optionalNumber(v, "minTargets", 1, 1, 50_000, true),
-                timeoutMinutes: optionalNumber(v, "timeoutMinutes", 30, 0.01, MAX_STAGE_TIMEOUT_MINUTES, false),
+                minSuccessPercent: numberField(v, "minSuccessPercent", 100, { min: 0, max: 100, whole: false }),
+                minTargets: numberField(v, "minTargets", 1, { min: 1, max: 50_000, whole: true }),
+                timeoutMinutes: numberField(v, "timeoutMinutes", 30, { min: 0.01, max: MAX_STAGE_TIMEOUT_MINUTES, whole: false }),
                 maxConcurrency: optionalString(v, "maxConcurrency", fleetMaxConcurrency, MAX_CONCURRENCY_PATTERN),
                 maxErrors: optionalString(v, "maxErrors", "100%", MAX_ERRORS_PATTERN),
             };

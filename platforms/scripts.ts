@@ -10,7 +10,7 @@
  */
 import { canonicalJson, sha256Hex } from "./digest";
 import { InstallerFamily } from "./distributor";
-import { isRecord, refuseUnknownFields } from "./objects";
+import { isRecord, numberField, refuseUnknownFields } from "./objects";
 
 /** The zip's script files: name → content. */
 export type PackageScripts = Readonly<Record<string, string>>;
@@ -50,10 +50,7 @@ export function parseHealthCheck(value: unknown): HealthCheckSettings {
     if (typeof enabled !== "boolean") {
         throw new Error(`enabled must be true or false, got ${JSON.stringify(enabled)}`);
     }
-    const timeoutSeconds = v.timeoutSeconds ?? DEFAULT_HEALTH_CHECK.timeoutSeconds;
-    if (typeof timeoutSeconds !== "number" || !Number.isInteger(timeoutSeconds) || timeoutSeconds < 5 || timeoutSeconds > 1800) {
-        throw new Error(`timeoutSeconds must be a whole number of seconds from 5 to 1800, got ${JSON.stringify(timeoutSeconds)}`);
-    }
+    const timeoutSeconds = numberField(v, "timeoutSeconds", DEFAULT_HEALTH_CHECK.timeoutSeconds, { min: 5, max: 1800, whole: true, unit: "seconds" });
     return { enabled, timeoutSeconds };
 }
 
