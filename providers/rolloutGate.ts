@@ -91,7 +91,7 @@ export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps
     await assertAwsAccount(aws, props.region, props.accountId, `judge ${where}`);
     const client = new ssm.SSMClient(awsClientConfig(aws, props.region));
     const AssociationId = props.associationId;
-    let seen: Observation = { finished: false, waitingFor: "no run of the association's current version started" };
+    let seen: Observation = { finished: false };
     let lastLine = "";
 
     const look = async (): Promise<Observation> => {
