@@ -134,12 +134,7 @@ describe("package versions through the dynamic-provider host, the AWS SDK and th
         const URN = `urn:x::${NAME_TYPE}::n`;
         let h: ProviderHost;
         /** The aws provider's part of a publish: the document gets the version and makes it the default. */
-        const publish = (versionName: string): void => {
-            const versions = aws.documents(TEST_ACCOUNT).get("UptycsAgent") ?? [];
-            versions.forEach((v) => { v.IsDefaultVersion = false; });
-            versions.push({ DocumentVersion: String(versions.length + 1), VersionName: versionName, IsDefaultVersion: true });
-            aws.documents(TEST_ACCOUNT).set("UptycsAgent", versions);
-        };
+        const publish = (versionName: string): void => aws.publishVersion(TEST_ACCOUNT, "us-east-1", "UptycsAgent", versionName);
         /** What a person does in the console ("Set default version"), through the AWS SDK. */
         const setDefaultByHand = async (documentVersion: string): Promise<void> => {
             const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");

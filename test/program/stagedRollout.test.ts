@@ -84,13 +84,7 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
     async function playAws(args: pulumi.runtime.MockResourceArgs, preview: boolean): Promise<Record<string, unknown> | undefined> {
         const region = regionOf(args);
         if (args.type === "aws:ssm/document:Document" && !preview) {
-            const docs = aws.documents(TEST_ACCOUNT, region);
-            const versions = docs.get(String(args.inputs.name)) ?? [];
-            if (!versions.some((v) => v.VersionName === args.inputs.versionName)) {
-                versions.forEach((v) => { v.IsDefaultVersion = false; });
-                versions.push({ DocumentVersion: String(versions.length + 1), VersionName: String(args.inputs.versionName), IsDefaultVersion: true });
-            }
-            docs.set(String(args.inputs.name), versions);
+            aws.publishVersion(TEST_ACCOUNT, region, String(args.inputs.name), String(args.inputs.versionName));
         }
         if (args.type === ASSOCIATION) {
             const input = args.inputs as { associationName: string; name: string; parameters: Record<string, string>; targets: { key: string; values: string[] }[] };

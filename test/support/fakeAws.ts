@@ -104,6 +104,8 @@ export class FakeAws {
     /** `<account>/<region>` → association id → association. */
     private readonly associationsByPlace = new Map<string, Map<string, FakeAssociation>>();
     private serial = 0;
+    /** `<account>/<region>/<document>` → the highest document version number it ever had. */
+    private readonly lastVersion = new Map<string, number>();
     /** Items per page when a request sets no MaxResults: small, so that paging is exercised. */
     pageSize = 2;
     /** Seconds between an association's create or update and its run showing up (State Manager takes a moment). */
@@ -140,6 +142,25 @@ export class FakeAws {
             this.accounts.set(`${account}/${region}`, docs);
         }
         return docs;
+    }
+
+    /**
+     * A publish as the AWS provider makes it (CreateDocument or UpdateDocument, then the new
+     * version made the default): the next document version number, never one a deleted version
+     * had (SSM does not reuse them). A VersionName the document has is left alone.
+     */
+    publishVersion(account: string, region: string, name: string, versionName: string): void {
+        const docs = this.documents(account, region);
+        const versions = docs.get(name) ?? [];
+        if (!versions.some((v) => v.VersionName === versionName)) {
+            // A new document (none, or deleted whole) starts again at 1.
+            const highest = docs.has(name) ? Math.max(this.lastVersion.get(`${account}/${region}/${name}`) ?? 0, ...versions.map((v) => Number(v.DocumentVersion))) : 0;
+            const next = highest + 1;
+            this.lastVersion.set(`${account}/${region}/${name}`, next);
+            versions.forEach((v) => { v.IsDefaultVersion = false; });
+            versions.push({ DocumentVersion: String(next), VersionName: versionName, IsDefaultVersion: true });
+        }
+        docs.set(name, versions);
     }
 
     /** The managed instances of `account` in `region` (created empty on first use). */
