@@ -1,5 +1,6 @@
 /**
- * Install, uninstall and in-place update scripts of a Distributor package zip, per installer family.
+ * Install, uninstall and in-place update scripts of a Distributor package zip, per installer family
+ * (the Linux ones here, the Windows ones in ./windowsScripts).
  *
  * How the SSM agent runs them (AWS Distributor docs): as root in the unzipped folder, Linux with
  * `sh` (dash on Debian/Ubuntu, so POSIX sh only), Windows with PowerShell; exit 0 = success,
@@ -11,6 +12,7 @@
 import { canonicalJson, sha256Hex } from "./digest";
 import { InstallerFamily } from "./distributor";
 import { isRecord, numberField, refuseUnknownFields } from "./objects";
+import { renderWindowsScripts } from "./windowsScripts";
 
 /** The zip's script files: name → content. */
 export type PackageScripts = Readonly<Record<string, string>>;
@@ -19,8 +21,6 @@ export type PackageScripts = Readonly<Record<string, string>>;
 export const LINUX_AGENT_SERVICE = "osqueryd";
 /** Seconds an agent must keep running before a Linux script counts it as running. */
 const STABLE_SECONDS = 1;
-/** The agent's Windows service name. */
-export const WINDOWS_AGENT_SERVICE = "uptycsosquery";
 
 /**
  * The health check of install, update and validate scripts: after the package manager step, wait
@@ -313,121 +313,6 @@ install_installer() { apt-get install -y --allow-downgrades "./$INSTALLER"; }
 replace_with_installer() { apt-get install -y --allow-downgrades "./$INSTALLER" "$1-"; }
 `;
 
-/** Windows Installer exit codes (msiexec): success with a reboot pending. */
-const MSI_REBOOT_CODES = [3010, 1641];
-/** ERROR_UNKNOWN_PRODUCT: the product is not installed. */
-const MSI_UNKNOWN_PRODUCT = 1605;
-/**
- * `DisplayName` patterns (PowerShell `-like`) of the agent's Windows builds in the uninstall
- * registry keys: Uptycs Protect and sensor-only (osquery) install the same agent files.
- */
-export const AGENT_BUILD_DISPLAY_NAMES: readonly string[] = Object.freeze(["Uptycs*", "osquery*"]);
-
-// Helpers of every PowerShell script. The other build is found in the uninstall registry keys by
-// its DisplayName, minus the products that share this MSI's UpgradeCode (a major upgrade replaces
-// those itself): no product code is hard-coded. WindowsInstaller.Installer has no type library
-// for PowerShell, hence InvokeMember.
-const PS_HELPERS = `$AgentBuilds = @(${AGENT_BUILD_DISPLAY_NAMES.map((n) => `'${n}'`).join(", ")})
-$Reboot = $false
-function Invoke-Com($Object, [string]$Member, [string]$Kind, [object[]]$Arguments) {
-  $Object.GetType().InvokeMember($Member, [System.Reflection.BindingFlags]$Kind, $null, $Object, $Arguments)
-}
-function Invoke-Msiexec([string[]]$Arguments) {
-  $process = Start-Process -FilePath 'msiexec.exe' -ArgumentList ($Arguments + @('/qn', '/norestart', '/l*v', "\`"$Log\`"")) -Wait -PassThru
-  return $process.ExitCode
-}
-function Stop-WithCode([int]$Code, [string]$What) {
-  Write-Output "\${PackageName}: $What failed with exit code $Code; the end of $Log follows"
-  if (Test-Path -LiteralPath $Log) { Get-Content -LiteralPath $Log -Tail 40 | Write-Output }
-  exit $Code
-}
-function Get-OtherBuilds {
-  $wi = New-Object -ComObject WindowsInstaller.Installer
-  $db = Invoke-Com $wi 'OpenDatabase' 'InvokeMethod' @($Installer, 0)
-  $view = Invoke-Com $db 'OpenView' 'InvokeMethod' @("SELECT Value FROM Property WHERE Property = 'UpgradeCode'")
-  Invoke-Com $view 'Execute' 'InvokeMethod' @() | Out-Null
-  $record = Invoke-Com $view 'Fetch' 'InvokeMethod' @()
-  $same = @()
-  if ($record) {
-    $related = Invoke-Com $wi 'RelatedProducts' 'GetProperty' @((Invoke-Com $record 'StringData' 'GetProperty' @(1)))
-    for ($i = 0; $i -lt (Invoke-Com $related 'Count' 'GetProperty' @()); $i++) { $same += Invoke-Com $related 'Item' 'GetProperty' @($i) }
-  }
-  Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*', 'HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*' -ErrorAction SilentlyContinue |
-    Where-Object { $name = $_.DisplayName; $name -and $_.PSChildName -match '^\\{[0-9A-Fa-f-]{36}\\}$' -and @($AgentBuilds | Where-Object { $name -like $_ }).Count -gt 0 -and $same -notcontains $_.PSChildName }
-}
-function Remove-OtherBuilds {
-  foreach ($other in @(Get-OtherBuilds)) {
-    Write-Output "\${PackageName}: removing the other build $($other.DisplayName) $($other.PSChildName)"
-    $code = Invoke-Msiexec @('/x', $other.PSChildName)
-    if (@(${MSI_REBOOT_CODES.join(", ")}) -contains $code) { $script:Reboot = $true }
-    elseif ($code -ne 0 -and $code -ne ${MSI_UNKNOWN_PRODUCT}) { Stop-WithCode $code "removing $($other.DisplayName)" }
-  }
-}
-`;
-
-/**
- * Waits until the agent's Windows service runs, starting it once when its start type is
- * Automatic; on timeout exits 1 with its status and the agent's last log lines.
- */
-const psHealthCheck = (timeoutSeconds: number): string => `$Service = '${WINDOWS_AGENT_SERVICE}'
-$HealthTimeout = ${timeoutSeconds}
-function Wait-Agent {
-  $svc = Get-Service -Name $Service -ErrorAction SilentlyContinue
-  if (-not $svc) { Write-Output "\${PackageName}: ERROR: the agent service $Service is not installed"; exit 1 }
-  if ($svc.Status -ne 'Running' -and $svc.StartType -eq 'Automatic') {
-    Write-Output "\${PackageName}: starting $Service"
-    Start-Service -Name $Service -ErrorAction Continue
-  }
-  try {
-    $svc.WaitForStatus('Running', [TimeSpan]::FromSeconds($HealthTimeout))
-  } catch [System.ServiceProcess.TimeoutException] {
-    $svc.Refresh()
-    Write-Output "\${PackageName}: ERROR: the agent service $Service is $($svc.Status), not Running, $HealthTimeout s after the install; its last log lines follow"
-    $logs = Join-Path $env:ProgramFiles 'Uptycs\\osquery\\log'
-    if (Test-Path -LiteralPath $logs) { Get-ChildItem -LiteralPath $logs -File | Sort-Object LastWriteTime | Select-Object -Last 1 | Get-Content -Tail 50 | Write-Output }
-    exit 1
-  }
-  Write-Output "\${PackageName}: the agent service $Service runs"
-}
-`;
-
-/**
- * A PowerShell script running `msiexec <msiFlag>` on the zip's MSI. Installing (`/i`) first
- * removes the agent's other build (a failed removal stops before anything else changes), then
- * waits for the agent's service unless a reboot is pending; uninstalling (`/x`) removes this
- * build, then the other one, whichever is installed.
- */
-function msiScript(action: string, packageName: string, installer: string, msiFlag: "/i" | "/x", health: HealthCheckSettings): string {
-    const wait = msiFlag === "/i" && health.enabled;
-    const main = `Write-Output "\${PackageName}: ${action} with $Installer"
-$code = Invoke-Msiexec @('${msiFlag}', "\`"$Installer\`"")
-if (@(${MSI_REBOOT_CODES.join(", ")}) -contains $code) { $Reboot = $true }
-elseif ($code -ne 0${msiFlag === "/x" ? ` -and $code -ne ${MSI_UNKNOWN_PRODUCT}` : ""}) { Stop-WithCode $code 'msiexec ${msiFlag}' }
-`;
-    return `# ${packageName} ${action} for AWS Systems Manager Distributor (generated by uptycs-distributor).
-# Exit 0 = success, 3010 = success with a reboot required, anything else = failure.
-$ErrorActionPreference = 'Stop'
-$PackageName = '${packageName}'
-$Installer = Join-Path $PSScriptRoot '${installer}'
-$Log = Join-Path $env:TEMP "$PackageName-${action}.log"
-if (-not (Test-Path -LiteralPath $Installer)) { Write-Output "\${PackageName}: installer $Installer is missing from the package"; exit 1 }
-${PS_HELPERS}${wait ? psHealthCheck(health.timeoutSeconds) : ""}${msiFlag === "/i" ? `Remove-OtherBuilds\n${main}` : `${main}Remove-OtherBuilds\n`}if ($Reboot) { Write-Output "\${PackageName}: ${action} succeeded; a reboot is required${wait ? " (the agent's service starts after it)" : ""}"; exit 3010 }
-${wait ? "Wait-Agent\n" : ""}Write-Output "\${PackageName}: ${action} succeeded"
-exit 0
-`;
-}
-
-/** `validate.ps1`: the health check of the install scripts, and nothing else. */
-function psValidate(packageName: string, health: HealthCheckSettings): string {
-    return `# ${packageName} validate for AWS Systems Manager Distributor (generated by uptycs-distributor).
-# Run by the SSM agent after an install or update: exit 0 when the agent runs.
-$ErrorActionPreference = 'Stop'
-$PackageName = '${packageName}'
-${psHealthCheck(health.timeoutSeconds)}Wait-Agent
-exit 0
-`;
-}
-
 /**
  * The scripts of one zip, by family: `install`, `uninstall` and `update` as `.sh` (rpm, deb) or
  * `.ps1` (msi), rendered for `installer` (the installer's file name inside the zip), and with the
@@ -455,13 +340,7 @@ export function renderScripts(family: InstallerFamily, packageName: string, inst
             };
         }
         case "msi":
-            return {
-                "install.ps1": msiScript("install", packageName, installer, "/i", health),
-                "uninstall.ps1": msiScript("uninstall", packageName, installer, "/x", health),
-                // A newer MSI upgrades the installed product in place (major upgrade).
-                "update.ps1": msiScript("update", packageName, installer, "/i", health),
-                ...(health.enabled ? { "validate.ps1": psValidate(packageName, health) } : {}),
-            };
+            return renderWindowsScripts(packageName, installer, health);
     }
 }
 

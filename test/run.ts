@@ -1,5 +1,6 @@
 // `npm test`: makes a throw-away TLS certificate for the local Uptycs API, then runs each suite
-// in its own mocha process with NODE_EXTRA_CA_CERTS set, as node reads it only at start. The
+// in its own mocha process with NODE_EXTRA_CA_CERTS set, as node reads it only at start (the
+// Windows suite in Pester). The
 // program suites get their own processes (the Pulumi mock runtime is global state), run side by
 // side, one per core: they spend their time in ts-node, closure serialization and child processes.
 //
@@ -10,6 +11,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ensureTestCertificate } from "./support/tls";
+import { renderWindowsPackages } from "./windows/render";
+import { pesterModule, pwshPath, windowsToolsProblem } from "./windows/tools";
 
 /**
  * The end-to-end files that drive the provider host (the rest of test/program is mocks only, but
@@ -28,6 +31,8 @@ let suites: Record<string, string[]> = {
     realtools: ["test/realtools/**/*.test.ts"],
     "host-faults": HOST_SUITES["host-faults"].map((f) => `test/program/${f}.test.ts`),
     simulation: ["test/program/distributorAgent.test.ts"],
+    // Pester, not mocha: the PowerShell scripts on a simulated Windows host (test/windows).
+    windows: [],
     program: MOCK_FILES,
     host: HOST_SUITES.host.map((f) => `test/program/${f}.test.ts`),
     unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
@@ -76,12 +81,40 @@ function runSuite(name: string, globs: string[]): Promise<SuiteResult> {
     }));
 }
 
+/**
+ * The Windows suite: renders the Windows packages, then runs Pester on test/windows with pwsh.
+ * Without PowerShell or Pester it is one skipped test naming the install commands (a failure
+ * under CI=true, where .ci/run installs them).
+ */
+function runWindowsSuite(): Promise<SuiteResult> {
+    const problem = windowsToolsProblem();
+    if (problem !== undefined) {
+        const ci = process.env.CI === "true";
+        process.stdout.write(`\n=== windows suite\n${ci ? "failed" : "skipped"}: ${problem}${ci ? "; CI requires it" : ""}\n`);
+        return Promise.resolve({ passed: 0, failed: ci ? 1 : 0, skipped: ci ? 0 : 1, status: ci ? 1 : 0 });
+    }
+    const packages = fs.mkdtempSync(path.join(os.tmpdir(), "uptycs-windows-packages-"));
+    renderWindowsPackages(packages);
+    const filter = mochaOptions.find((o) => o.startsWith("--grep="))?.slice("--grep=".length);
+    const args = ["-NoProfile", "-NonInteractive", "-File", path.join(__dirname, "windows", "run-pester.ps1"), "-PesterModule", pesterModule()!, ...(filter === undefined ? [] : ["-FullNameFilter", `*${filter}*`])];
+    const child = spawn(pwshPath()!, args, { env: { ...env, UPTYCS_WINDOWS_PACKAGES: packages, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+    return new Promise((resolve) => child.on("close", (code) => {
+        fs.rmSync(packages, { recursive: true, force: true });
+        process.stdout.write(`\n=== windows suite\n${out}`);
+        const counts = /^windows: (\d+) passed, (\d+) failed, (\d+) skipped$/m.exec(out);
+        resolve({ passed: Number(counts?.[1] ?? 0), failed: Number(counts?.[2] ?? 0), skipped: Number(counts?.[3] ?? 0), status: code ?? 1 });
+    }));
+}
+
 async function main(): Promise<void> {
     const queue = Object.entries(suites);
     const results: SuiteResult[] = [];
     const worker = async (): Promise<void> => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-            results.push(await runSuite(...next));
+            results.push(await (next[0] === "windows" ? runWindowsSuite() : runSuite(...next)));
         }
     };
     await Promise.all(Array.from({ length: Math.max(1, os.cpus().length) }, worker));
@@ -90,7 +123,7 @@ async function main(): Promise<void> {
     // A suite that crashed before reporting counts as a failure even with no failing test.
     const broken = results.filter((r) => r.status !== 0 && r.failed === 0).length;
     const failed = sum("failed") + broken;
-    console.log(`\nmocha: ${sum("passed")} passed, ${failed} failed${sum("skipped") > 0 ? `, ${sum("skipped")} skipped` : ""}`);
+    console.log(`\ntests: ${sum("passed")} passed, ${failed} failed${sum("skipped") > 0 ? `, ${sum("skipped")} skipped` : ""}`);
     process.exit(failed === 0 && sum("passed") > 0 ? 0 : 1);
 }
 

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DistributorManifest } from "../../platforms/manifest";
+import { renderScripts } from "../../platforms/scripts";
 import { FakeUptycsApi } from "../support/fakeUptycsApi";
 import { parseOsRelease, resolvePackageFile, SimulatedInstance } from "../support/distributorAgent";
 import { pidNamespaceUnavailable } from "../support/pidNamespace";
@@ -162,50 +163,16 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         });
 
         if (c.platform === "windows") {
-            it(`${title}: PowerShell scripts name the MSI and honour msiexec's exit code`, async () => {
+            it(`${title}: the zip holds one MSI and exactly the PowerShell scripts the Windows suite runs (test/windows)`, async () => {
                 const inst = instance(path.join(tmp, `${c.fixture}-${c.arch}`), []);
                 const dir = await inst.unpack(checked.newPkg.zipPaths[resolvePackageFile(checked.newPkg.manifest, osRelease(), c.arch)], "new");
-                const msi = fs.readdirSync(dir).find((f) => f.endsWith(".msi"))!;
-                for (const [script, flag] of [["install.ps1", "/i"], ["update.ps1", "/i"], ["uninstall.ps1", "/x"]]) {
-                    const text = fs.readFileSync(path.join(dir, script), "utf8");
-                    assert.ok(text.includes(`Join-Path $PSScriptRoot '${msi}'`), `${script} names ${msi}`);
-                    assert.ok(text.includes(`@('${flag}', `) && text.includes("'/qn', '/norestart', '/l*v'"), `${script} runs msiexec ${flag} quietly with a log`);
-                    assert.match(text, /-Wait -PassThru/);
-                    assert.match(text, /@\(3010, 1641\) -contains \$code\) \{ \$Reboot = \$true \}/);
-                    assert.match(text, flag === "/i"
-                        ? /if \(\$Reboot\) \{ Write-Output [^\n]*the agent's service starts after it\)"; exit 3010 \}\nWait-Agent\nWrite-Output [^\n]*succeeded"\nexit 0\n$/
-                        : /if \(\$Reboot\) \{ Write-Output [^\n]*; exit 3010 \}\nWrite-Output [^\n]*succeeded"\nexit 0\n$/);
-                    if (flag === "/i") {
-                        // The health check: the agent's service, waited for, started when Automatic; a timeout fails the script.
-                        assert.match(text, /^\$Service = 'uptycsosquery'$/m);
-                        assert.match(text, /^\$HealthTimeout = 5$/m);
-                        assert.match(text, /\$svc\.WaitForStatus\('Running', \[TimeSpan\]::FromSeconds\(\$HealthTimeout\)\)/);
-                        assert.match(text, /if \(\$svc\.Status -ne 'Running' -and \$svc\.StartType -eq 'Automatic'\) \{\n\s+Write-Output [^\n]*\n\s+Start-Service -Name \$Service/);
-                        assert.match(text, /catch \[System\.ServiceProcess\.TimeoutException\] \{\n    \$svc\.Refresh\(\)\n[^\n]*not Running[^]*?\n    exit 1\n  \}/);
-                    } else {
-                        assert.ok(!text.includes("Wait-Agent"), "uninstall waits for no agent");
-                    }
-                    assert.match(text, /Get-Content -LiteralPath \$Log -Tail 40/);
-                    assert.match(text, /\n  exit \$Code\n/);
-                    // 1605 (not installed) is success only when removing.
-                    assert.ok(text.includes(script === "uninstall.ps1"
-                        ? "elseif ($code -ne 0 -and $code -ne 1605) { Stop-WithCode $code 'msiexec /x' }"
-                        : "elseif ($code -ne 0) { Stop-WithCode $code 'msiexec /i' }"), `${script}: msiexec's exit code rules`);
-                    // The other build (found by DisplayName, not sharing this MSI's UpgradeCode) goes before an install, after an uninstall.
-                    const removeOthers = text.indexOf("\nRemove-OtherBuilds\n");
-                    const main = text.indexOf(`$code = Invoke-Msiexec @('${flag}'`);
-                    assert.ok(removeOthers > 0 && main > 0 && (flag === "/i" ? removeOthers < main : removeOthers > main), `${script}: order of the other build's removal`);
-                    assert.match(text, /\$AgentBuilds = @\('Uptycs\*', 'osquery\*'\)/);
-                    assert.match(text, /'RelatedProducts' 'GetProperty'/);
-                    assert.match(text, /CurrentVersion\\Uninstall\\\*', 'HKLM:\\SOFTWARE\\WOW6432Node\\/);
-                    assert.strictEqual(text.match(/\nWait-Agent\n/g)?.length ?? 0, flag === "/i" ? 1 : 0);
-                    assert.ok(!/\{[0-9A-F]{8}-[0-9A-F]{4}-/i.test(text), `${script} hard-codes no product code`);
+                const msis = fs.readdirSync(dir).filter((f) => f.endsWith(".msi"));
+                assert.strictEqual(msis.length, 1, fs.readdirSync(dir).join(", "));
+                const expected = renderScripts("msi", "UptycsAgent", msis[0], { enabled: true, timeoutSeconds: 5 });
+                assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".ps1")).sort(), Object.keys(expected).sort());
+                for (const [name, text] of Object.entries(expected)) {
+                    assert.strictEqual(fs.readFileSync(path.join(dir, name), "utf8"), text, name);
                 }
-                // validate.ps1: the same health check and nothing else; the SSM agent runs it after an install or update.
-                const validate = fs.readFileSync(path.join(dir, "validate.ps1"), "utf8");
-                assert.match(validate, /^\$Service = 'uptycsosquery'$/m);
-                assert.match(validate, /\nWait-Agent\nexit 0\n$/);
-                assert.ok(!/msiexec|Invoke-Msiexec|Remove-OtherBuilds/.test(validate), "validate installs and removes nothing");
             });
             continue;
         }

@@ -1,5 +1,6 @@
 // Generated installers: a first line the fake package managers read (name, version), then filler.
 // Deterministic for a given request, so two downloads of the same installer are byte-equal.
+import * as crypto from "crypto";
 
 /** What the local API serves for one download request. */
 export interface InstallerSpec {
@@ -33,8 +34,38 @@ export function installerFileName(spec: InstallerSpec): string {
  */
 export const AGENT_FILES = ["/usr/bin/osqueryd", "/etc/osquery/osquery.flags"];
 
-/** The installer's first line, read by test/fixtures/fakebin (rpm -qp, dpkg-deb -f; `files` for conflicts). */
+/** A GUID in the registry's form, `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`, derived from `seed`. */
+function guidOf(seed: string): string {
+    const h = crypto.createHash("sha256").update(seed).digest("hex").toUpperCase();
+    return `{${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}}`;
+}
+
+/**
+ * The Property table of a fake MSI (test/windows/MsiStandIn.cs reads it). As with real MSIs
+ * authored for major upgrades, each build keeps one UpgradeCode and every version has its own
+ * ProductCode; the two builds differ in both, and both install the agent's service (`Agent`).
+ */
+export function msiProperties(spec: InstallerSpec): Readonly<Record<string, string>> {
+    const name = installedPackageName(spec);
+    return {
+        ProductName: spec.protect ? "Uptycs Protect" : "osquery",
+        ProductVersion: spec.version,
+        ProductCode: guidOf(`product:${name}:${spec.version}`),
+        UpgradeCode: guidOf(`upgrade:${name}`),
+        Manufacturer: "Uptycs",
+        Agent: "true",
+    };
+}
+
+/**
+ * The installer's first line: an MSI's Property table as JSON after `FAKE-MSI ` (read by the
+ * Windows stand-ins), else the name and version test/fixtures/fakebin reads (rpm -qp, dpkg-deb -f;
+ * `files` for conflicts).
+ */
 export function installerHeader(spec: InstallerSpec): string {
+    if (installerFileName(spec).endsWith(".msi")) {
+        return `FAKE-MSI ${JSON.stringify(msiProperties(spec))}\n`;
+    }
     return `FAKE-UPTYCS-INSTALLER name=${installedPackageName(spec)} version=${spec.version} release=1 arch=${spec.arch} files=${AGENT_FILES.join(",")}\n`;
 }
 
