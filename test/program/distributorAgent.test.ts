@@ -331,6 +331,30 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
         });
     }
 
+    // Managers that report success and change nothing (yum's exit 0 for a local package it will not
+    // take, or for a name it does not match): the scripts' own checks must fail the step.
+    for (const [fixture, managers] of [["ubuntu-22.04", DEB_MANAGERS], ["rhel-9", RPM_MANAGERS.dnf]] as const) {
+        it(`${fixture} (${managers[managers.length - 2]}): an install or update that leaves the old version, and an uninstall that leaves the agent, fail`, async () => {
+            const inst = instance(path.join(tmp, `${fixture}-no-change`), managers);
+            const release = parseOsRelease(fs.readFileSync(path.join(OS_RELEASE, fixture), "utf8"));
+            const oldDir = await inst.unpack(oldPkg.zipPaths[resolvePackageFile(oldPkg.manifest, release, "x86_64")], "old");
+            const newDir = await inst.unpack(newPkg.zipPaths[resolvePackageFile(newPkg.manifest, release, "x86_64")], "new");
+            assert.strictEqual(inst.run(oldDir, "install.sh").status, 0);
+            const before = inst.packages();
+            assert.match(before["uptycs-protect"], /^5\.13\.1\.4/);
+            for (const script of ["install.sh", "update.sh"]) {
+                const r = inst.run(newDir, script, { FAKE_INSTALL_KEEPS_OLD: "1" });
+                assert.notStrictEqual(r.status, 0, r.output);
+                assert.match(r.output, /UptycsAgent: ERROR: uptycs-protect 5\.14\.2\.21\S* is not installed after the install/, script);
+                assert.deepStrictEqual(inst.packages(), before, "the fake did keep the old version");
+            }
+            const r = inst.run(oldDir, "uninstall.sh", { FAKE_REMOVE_LEAVES: "1" });
+            assert.notStrictEqual(r.status, 0, r.output);
+            assert.match(r.output, /UptycsAgent: ERROR: uptycs-protect still installed after the removal/);
+            assert.deepStrictEqual(inst.packages(), before, "the fake did leave it");
+        });
+    }
+
     // The health check against daemons that run or die, with systemd and with no service manager at all.
     const HEALTH_CASES: [fixture: string, arch: "x86_64" | "arm64", managers: string[], how: RegExp, dead: RegExp][] = [
         ["rhel-9", "x86_64", RPM_MANAGERS.dnf, /\(systemctl is-active osqueryd: active\)/, /systemctl is-active osqueryd: failed/],
@@ -368,6 +392,12 @@ describe("Distributor agent simulation: every OS, every lifecycle step", functio
             r = timed(newDir, "validate.sh");
             assert.notStrictEqual(r.status, 0, r.output);
             assert.match(r.output, /the agent service osqueryd is not running/);
+
+            // An agent that runs 0.8 s, then dies: seen running once, which does not count.
+            assert.strictEqual(inst.run(newDir, "uninstall.sh").status, 0);
+            r = timed(newDir, "install.sh", { FAKE_AGENT_CRASHES: "late" });
+            assert.notStrictEqual(r.status, 0, r.output);
+            assert.match(r.output, /ERROR: the agent service osqueryd is not running 5 s after the package manager finished/);
 
             // An in-place update from a healthy build to the broken one.
             assert.strictEqual(inst.run(newDir, "uninstall.sh").status, 0);

@@ -85,6 +85,22 @@ describe("program under mocks", function () {
         assert.strictEqual((run.outputs.zips as Record<string, string>)["ubuntu/_any/arm64"], "debian.arm64-z.zip");
     });
 
+    it("a changed zip's object is replaced create-before-delete, and the document waits for every zip object and the manifest", async () => {
+        // Deleting the old object first would leave the document's attachments pointing at nothing
+        // until it moved to the new one: Pulumi's default replaces create-before-delete, and the
+        // old object goes only at the end of the update, after the document took the new files.
+        const run = await runProgram({ config: { apiKeyFile: keyFile }, artifacts: fakeArtifacts });
+        const objects = run.byType("aws:s3/bucketObjectv2:BucketObjectv2");
+        assert.strictEqual(objects.length, 6);
+        for (const o of objects) {
+            assert.strictEqual(o.options.deleteBeforeReplace, false, o.name);
+        }
+        const doc = run.one("aws:ssm/document:Document");
+        const dependsOn = doc.options.dependencies.map((urn) => urn.split("::").pop());
+        assert.deepStrictEqual(objects.map((o) => o.name).filter((n) => !dependsOn.includes(n)), [], `the document depends on ${dependsOn.join(", ")}`);
+        assert.strictEqual(doc.options.deleteBeforeReplace, false);
+    });
+
     it("publishes into an existing bucket without creating one; passes sensorOnly, version, name and mapping through", async () => {
         const run = await runProgram({
             config: {

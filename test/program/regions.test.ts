@@ -134,6 +134,19 @@ describe("regions and organization (under mocks)", function () {
         assert.ok(identities.filter((i) => i.provider !== undefined).length >= 3, "each region checks its own provider's account");
     });
 
+    it("each region's AWS calls are bound to the account of that region's own provider", async () => {
+        // eu-west-1's provider reaches another account (other credentials for that region): the
+        // resources that call AWS themselves must refuse anything outside it, not the component's.
+        const run = await runProgram({
+            config: { ...base, regions: JSON.stringify(THREE), association: JSON.stringify({ targets: { tagKey: "ring", tagValues: ["broad"] }, stages: [{ name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] } }] }) },
+            artifacts, providerAccounts: { "uptycs-eu-west-1": "222222222222" },
+        });
+        for (const type of ["PackageVersionName", "DistributorVersionPruner", "RolloutGate"]) {
+            const accounts = Object.fromEntries(run.byType(`pulumi-nodejs:dynamic/uptycs:${type}`).map((r) => [r.inputs.region, r.inputs.accountId]));
+            assert.deepStrictEqual(accounts, { "us-east-1": TEST_ACCOUNT, "eu-west-1": "222222222222", "ap-southeast-2": TEST_ACCOUNT }, type);
+        }
+    });
+
     it("secret aws: settings reach each region's provider as secrets", async () => {
         const run = await runProgram({
             config: { ...base, regions: JSON.stringify(["us-east-1", "eu-west-1"]), "aws:accessKey": "AKIAX", "aws:secretKey": "very-secret", "aws:defaultTags": JSON.stringify({ tags: { team: "secops" } }), "aws:maxRetries": "5" },
@@ -161,7 +174,7 @@ describe("regions and organization (under mocks)", function () {
             [OU_A]: [...members(0, 20), { id: TEST_ACCOUNT, status: "ACTIVE" }, { id: "299999999999", status: "SUSPENDED" }],
             [OU_B]: members(20, 25),
         };
-        const orgRun = (versionName?: (v: string) => string): Promise<ProgramRun> => runProgram({
+        const orgRun = (versionName?: (v: string, region: string) => string): Promise<ProgramRun> => runProgram({
             config: { ...base, regions: JSON.stringify(THREE), organization: JSON.stringify(org), shareWithAccounts: JSON.stringify(["200000000003"]) },
             artifacts, orgAccounts, versionName,
         });
@@ -242,6 +255,16 @@ describe("regions and organization (under mocks)", function () {
             });
             assert.deepStrictEqual(p.Targets, [{ Key: "tag:uptycs", Values: ["on"] }]);
             assert.deepStrictEqual(Object.keys(t.Parameters), ["PackageVersion"]);
+        });
+
+        it("a region whose VersionName differs (its own history) gets it as the instance's parameter override; the others take the StackSet's", async () => {
+            const run = await orgRun((v, region) => (region === "eu-west-1" ? `${v}-r3` : v));
+            const common = run.one(DOC, "uptycs-document-us-east-1").inputs.versionName as string;
+            const own = run.one(DOC, "uptycs-document-eu-west-1").inputs.versionName as string;
+            assert.strictEqual(own, `${common}-r3`);
+            assert.deepStrictEqual(run.one(STACK_SET).inputs.parameters, { PackageVersion: common });
+            const overrides = Object.fromEntries(run.byType(INSTANCE).map((i) => [i.inputs.stackSetInstanceRegion, i.inputs.parameterOverrides]));
+            assert.deepStrictEqual(overrides, { "us-east-1": undefined, "eu-west-1": { PackageVersion: own }, "ap-southeast-2": undefined });
         });
 
         it("a republish changes only the StackSet's version parameter", async () => {

@@ -221,6 +221,64 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
         assert.strictEqual(pinned("UptycsAgent-install"), undefined, "no fleet association");
     });
 
+    it("a ring of more hosts than a page, the slowest past timeoutMinutes read as seconds, is judged whole: every host counted, a failure on the last page named", async () => {
+        // Five hosts at two a page: the last page holds i-0c5. timeoutMinutes 0.2 is 12 s; the slow
+        // host takes 3 s, past 0.2 "seconds" but well within the minutes.
+        let failing = false;
+        for (const id of ["i-0c1", "i-0c2", "i-0c3", "i-0c4"]) {
+            aws.addInstances(TEST_ACCOUNT, "us-east-1", [id], { "uptycs-ring": "canary" });
+        }
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c5"], { "uptycs-ring": "canary" }, () => (failing ? { status: "Failed", detailedStatus: "Failed", seconds: 3 } : { status: "Success", seconds: 3 }));
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
+        assert.strictEqual(aws.pageSize, 2);
+        const stack = new Stack();
+        const config = canaryConfig({ timeoutMinutes: 0.2 });
+        const first = passed(await stack.up(A, config));
+        const a = documentVersionOf(first);
+        assert.deepStrictEqual((first.outputs.rollout as Record<string, { stages: unknown[] }>)["us-east-1"].stages, [{ name: "canary", version: a, succeeded: 5, failed: 0, total: 5 }]);
+        const pages = aws.calls.filter((c) => c.action === "DescribeAssociationExecutionTargets" && c.input.NextToken !== undefined);
+        assert.ok(pages.length >= 2, "the gate read the later pages");
+
+        failing = true;
+        const second = failed(await stack.up(B, config));
+        assert.match(second.message, /stage canary .* failed: 4 of 5 instances succeeded \(80 %\), under minSuccessPercent 100[^]*i-0c5: Failed \(Failed\)/);
+        assert.strictEqual(pinned("UptycsAgent-install"), a);
+    });
+
+    it("a run still InProgress is not judged from the hosts listed so far", async () => {
+        // One host at a time, with State Manager's rate control taking 3 s to dispatch the next,
+        // and only dispatched hosts listed: for those seconds every listed host has finished while
+        // the run is still InProgress. The second host then fails.
+        aws.listsQueuedTargets = false;
+        aws.dispatchGapSeconds = 3;
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c1"], { "uptycs-ring": "canary" }, () => ({ status: "Success", seconds: 0.5 }));
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c2"], { "uptycs-ring": "canary" }, () => ({ status: "Failed", detailedStatus: "Failed", seconds: 0.5 }));
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
+        const stack = new Stack();
+        const run = failed(await stack.up(A, canaryConfig({ maxConcurrency: "1" })));
+        assert.match(stack.hostLog, /canary \(us-east-1\): 1\/1 hosts done \(1 Success\)/, "the gate saw the moment only finished hosts were listed");
+        assert.match(run.message, /stage canary .* failed: 1 of 2 instances succeeded \(50 %\)[^]*i-0c2: Failed \(Failed\)/);
+        assert.strictEqual(pinned("UptycsAgent-install"), undefined, "the fleet was never pinned");
+    });
+
+    it("a ring whose targets or maxConcurrency change is judged again: its association has a new version, so a new run", async () => {
+        let broken = false;
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c1"], { "uptycs-ring": "canary" });
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0c2"], { "uptycs-ring": "canary2" }, () => (broken ? { status: "Failed", detailedStatus: "Failed" } : { status: "Success" }));
+        aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
+        const stack = new Stack();
+        const a = documentVersionOf(passed(await stack.up(A, canaryConfig())));
+        broken = true;
+        // Same agent version: only the ring's rate control changes.
+        aws.calls.length = 0;
+        passed(await stack.up(A, canaryConfig({ maxConcurrency: "1" })));
+        assert.ok(stack.changed.includes("uptycs-gate-canary") && runReads().length > 0, "the gate judged the new association version's run");
+        // The ring now also takes the broken host: its run fails, and says so.
+        const widened = failed(await stack.up(A, canaryConfig({ maxConcurrency: "1", targets: { tagKey: "uptycs-ring", tagValues: ["canary", "canary2"] } })));
+        assert.match(widened.message, /stage canary .* failed: 1 of 2 instances succeeded[^]*i-0c2: Failed/);
+        assert.strictEqual(pinned("UptycsAgent-install"), a);
+    });
+
     it("targets that match no instance fail: the run reached no instance", async () => {
         aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
         const run = failed(await new Stack().up(A, { association: JSON.stringify({ targets: ring("fleet"), stages: [{ name: "canary", targets: ring("nobody") }] }) }));

@@ -110,6 +110,17 @@ export class FakeAws {
     pageSize = 2;
     /** Seconds between an association's create or update and its run showing up (State Manager takes a moment). */
     runStartSeconds = 0;
+    /**
+     * Seconds between an instance's run ending and the next queued instance's starting, under
+     * MaxConcurrency (State Manager's rate control dispatches in steps, not the moment a slot frees).
+     */
+    dispatchGapSeconds = 0;
+    /**
+     * Whether DescribeAssociationExecutionTargets lists instances not dispatched yet (as Pending).
+     * AWS does not document it; with false a run can be InProgress while every instance listed so
+     * far has finished, which a gate must not take for the end of the run.
+     */
+    listsQueuedTargets = true;
     readonly calls: FakeAwsCall[] = [];
     private sessions = 0;
     private server?: http.Server;
@@ -238,7 +249,7 @@ export class FakeAws {
                 const slot = slots.indexOf(Math.min(...slots));
                 const startMs = slots[slot];
                 const endMs = outcome.seconds === "never" ? Infinity : startMs + (outcome.seconds ?? 0) * 1000;
-                slots[slot] = endMs;
+                slots[slot] = endMs + this.dispatchGapSeconds * 1000;
                 return { instanceId: i.id, outcome, startMs, endMs, commandId: `c${String(n).padStart(7, "0")}-${String(k).padStart(4, "0")}-4000-8000-000000000000` };
             }),
         });
@@ -393,7 +404,7 @@ export class FakeAws {
             if (e === undefined) {
                 return send(400, { __type: "AssociationExecutionDoesNotExist", Message: `Execution ${String(input.ExecutionId)} does not exist` });
             }
-            const rows = e.targets.map((t) => ({
+            const rows = e.targets.filter((t) => this.listsQueuedTargets || t.startMs <= now).map((t) => ({
                 AssociationId: a.id, AssociationVersion: e.associationVersion, ExecutionId: e.executionId, ResourceId: t.instanceId, ResourceType: "ManagedInstance",
                 Status: targetStatus(t), DetailedStatus: now < t.endMs ? targetStatus(t) : t.outcome.detailedStatus ?? t.outcome.status,
                 LastExecutionDate: epoch(e.createdMs), OutputSource: { OutputSourceId: t.commandId, OutputSourceType: "RunCommand" },

@@ -25,6 +25,15 @@ export interface Registered {
     readonly aliases: string[];
     /** The types its aliases give (the type tokens it had before), where they give one. */
     readonly aliasTypes: string[];
+    /** Resource options as the program asked the engine for them (the mock hands newResource none). */
+    readonly options: RegisteredOptions;
+}
+
+/** What a registration asks of the engine besides inputs: read off the request the monitor receives. */
+export interface RegisteredOptions {
+    readonly deleteBeforeReplace: boolean;
+    /** URNs of the resources it depends on (`dependsOn`, and those its inputs come from). */
+    readonly dependencies: string[];
 }
 
 /** The alias specs of one registration, as the monitor receives them. */
@@ -36,6 +45,8 @@ interface RegisterRequest {
     getType(): string;
     getName(): string;
     getAliasesList(): AliasProto[];
+    getDeletebeforereplace(): boolean;
+    getDependenciesList(): string[];
 }
 type MonitorWithRegister = { registerResource(req: RegisterRequest, callback: unknown): Promise<void> };
 
@@ -123,14 +134,14 @@ export interface ProgramRun {
  * Stand-ins for provider-computed properties AWS would fill in. `versionName` plays the
  * package's history: by default a first publish (the content-derived name is free).
  */
-function awsState(args: pulumi.runtime.MockResourceArgs, versionName: (contentVersion: string) => string): Record<string, unknown> {
+function awsState(args: pulumi.runtime.MockResourceArgs, versionName: (contentVersion: string, region: string) => string): Record<string, unknown> {
     switch (args.type) {
         case "aws:s3/bucket:Bucket":
             return { bucket: `${args.name}-0a1b2c3`, arn: `arn:aws:s3:::${args.name}-0a1b2c3` };
         case "aws:ssm/document:Document":
             return { defaultVersion: "1", latestVersion: "1", arn: `arn:aws:ssm:region:${TEST_ACCOUNT}:document/${String(args.inputs.name)}#${args.name}` };
         case "pulumi-nodejs:dynamic/uptycs:PackageVersionName":
-            return { versionName: versionName(args.inputs.contentVersion as string) };
+            return { versionName: versionName(args.inputs.contentVersion as string, args.inputs.region as string) };
         default:
             return {};
     }
@@ -154,7 +165,8 @@ export async function runProgram(opts: {
     /** Every dynamic resource (artifacts, version names, pruners), e.g. through a provider host; overrides `artifacts`. */
     dynamic?: ArtifactHandler;
     preview?: boolean;
-    versionName?: (contentVersion: string) => string;
+    /** The VersionName the package's history in `region` gives `contentVersion`. Default: `contentVersion`. */
+    versionName?: (contentVersion: string, region: string) => string;
     /** The account `aws.getCallerIdentity` answers. Default {@link TEST_ACCOUNT}. */
     accountId?: string;
     /** Explicit aws provider (resource name) → the account `aws.getCallerIdentity` through it answers. Default `accountId`. */
@@ -186,13 +198,15 @@ export async function runProgram(opts: {
     const qualify = (k: string): string => (k.includes(":") ? k : `${project}:${k}`);
     // Explicit aws providers' regions by their id: `aws.getRegion` through one answers its region.
     const providerRegions = new Map<string, string>();
-    // The mock hands newResource no aliases: read them off each registration request.
-    const aliasesOf = new Map<string, AliasProto[]>();
-    const aliasesFor = (type: string, name: string): Pick<Registered, "aliases" | "aliasTypes"> => {
-        const specs = aliasesOf.get(`${type}::${name}`) ?? [];
+    // The mock hands newResource no aliases or options: read them off each registration request.
+    const requests = new Map<string, RegisterRequest>();
+    const aliasesFor = (type: string, name: string): Pick<Registered, "aliases" | "aliasTypes" | "options"> => {
+        const req = requests.get(`${type}::${name}`);
+        const specs = req?.getAliasesList() ?? [];
         return {
             aliases: specs.map((a) => a.getSpec()?.getName() ?? a.getUrn().split("::").pop() ?? ""),
             aliasTypes: specs.map((a) => a.getSpec()?.getType() ?? "").filter((t) => t !== ""),
+            options: { deleteBeforeReplace: req?.getDeletebeforereplace() ?? false, dependencies: req?.getDependenciesList() ?? [] },
         };
     };
     sdk.runtime.setMocks({
@@ -252,7 +266,7 @@ export async function runProgram(opts: {
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
-        aliasesOf.set(`${req.getType()}::${req.getName()}`, req.getAliasesList());
+        requests.set(`${req.getType()}::${req.getName()}`, req);
         return register(req, callback);
     };
     sdk.runtime.setAllConfig(
