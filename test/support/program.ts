@@ -31,6 +31,10 @@ export interface Registered {
 
 /** What a registration asks of the engine besides inputs: read off the request the monitor receives. */
 export interface RegisteredOptions {
+    /** Its URN, from its parent's (the engine's rule: the parent's type chain, `$`, its type, `::`, its name). */
+    readonly urn: string;
+    /** Its explicit provider reference (`urn::id`), if any. */
+    readonly provider: string;
     readonly deleteBeforeReplace: boolean;
     /** URNs of the resources it depends on (`dependsOn`, and those its inputs come from). */
     readonly dependencies: string[];
@@ -47,6 +51,15 @@ interface RegisterRequest {
     getAliasesList(): AliasProto[];
     getDeletebeforereplace(): boolean;
     getDependenciesList(): string[];
+    getParent(): string;
+    getProvider(): string;
+}
+
+/** A resource's URN as the engine makes it from its parent's URN (none: the stack), type and name. */
+function urnOf(project: string, parent: string, type: string, name: string): string {
+    const parentType = parent === "" ? "" : parent.split("::")[2];
+    const qualified = parentType === "" || parentType === "pulumi:pulumi:Stack" ? type : `${parentType}$${type}`;
+    return `urn:pulumi:test::${project}::${qualified}::${name}`;
 }
 type MonitorWithRegister = { registerResource(req: RegisterRequest, callback: unknown): Promise<void> };
 
@@ -206,7 +219,12 @@ export async function runProgram(opts: {
         return {
             aliases: specs.map((a) => a.getSpec()?.getName() ?? a.getUrn().split("::").pop() ?? ""),
             aliasTypes: specs.map((a) => a.getSpec()?.getType() ?? "").filter((t) => t !== ""),
-            options: { deleteBeforeReplace: req?.getDeletebeforereplace() ?? false, dependencies: req?.getDependenciesList() ?? [] },
+            options: {
+                urn: urnOf(project, req?.getParent() ?? "", type, name),
+                provider: req?.getProvider() ?? "",
+                deleteBeforeReplace: req?.getDeletebeforereplace() ?? false,
+                dependencies: req?.getDependenciesList() ?? [],
+            },
         };
     };
     sdk.runtime.setMocks({
