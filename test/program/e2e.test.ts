@@ -59,7 +59,8 @@ describe("end to end: pulumi up against the local Uptycs API", function () {
             assert.strictEqual(sha256(installer.data), s.installerSha256);
             assert.strictEqual(installer.data.length, s.installerSize);
             assert.strictEqual(installer.data.length, api.installerSize);
-            assert.ok(installer.data.toString("latin1").startsWith("FAKE-UPTYCS-INSTALLER name=uptycs-protect version=5.14.2.21"));
+            const spec = { uptPackage: entry.upt_package, arch: entry.arch_type === "arm64" ? "arm64" : "x86_64", version: "5.14.2.21", protect: true } as const;
+            assert.strictEqual(installer.data.toString("latin1").split("\n")[0], installerHeader(spec).trim(), `${a.name}: the installer the API served for it`);
             const install = entries.find((e) => e.name === scripts[0])!.data.toString();
             assert.ok(install.includes(`'${s.installerFileName}'`), `${a.name} install script names its installer`);
             assert.strictEqual(entries.find((e) => e.name === scripts[0])!.mode, 0o755);

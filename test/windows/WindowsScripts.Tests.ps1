@@ -66,17 +66,6 @@ Describe 'install.ps1' {
         Get-InstalledAgent $h | Should -Be @('protect-5.7.0.25')
     }
 
-    It 'switches <From> to <To> by install: the other build removed first, exactly one build afterwards' -ForEach @(
-        @{ From = 'sensor-5.7.0.25'; To = 'protect-5.7.0.25' }
-        @{ From = 'protect-5.7.0.25'; To = 'sensor-5.7.0.25' }
-    ) {
-        $h = New-WindowsHost -Installed $From
-        $r = Invoke-PackageScript $h $To 'install.ps1'
-        $r.ExitCode | Should -Be 0 -Because $r.Output
-        Get-MsiexecCall $h | Should -Be @("/x $From 0", "/i $To 0")
-        Get-InstalledAgent $h | Should -Be @($To)
-    }
-
     It 'removes the other build registered in the 32-bit hive (WOW6432Node)' {
         $h = New-WindowsHost -Installed 'sensor-5.7.0.25' -Wow6432
         $r = Invoke-PackageScript $h 'protect-5.8.0.3' 'install.ps1'
@@ -167,13 +156,17 @@ Describe 'update.ps1' {
         Get-MsiexecCall $h | Should -Be @('/x protect-5.8.0.3 0', '/i protect-5.7.0.25 0')
         Get-InstalledAgent $h | Should -Be @('protect-5.7.0.25')
     }
+}
 
-    It 'switches <From> to <To> in place' -ForEach @(
-        @{ From = 'sensor-5.7.0.25'; To = 'protect-5.8.0.3' }
-        @{ From = 'protect-5.8.0.3'; To = 'sensor-5.8.0.3' }
+Describe 'the switch between Protect and sensor-only' {
+    It '<Script> switches <From> to <To>: the other build removed first, exactly one build afterwards' -ForEach @(
+        @{ Script = 'install.ps1'; From = 'sensor-5.7.0.25'; To = 'protect-5.7.0.25' }
+        @{ Script = 'install.ps1'; From = 'protect-5.7.0.25'; To = 'sensor-5.7.0.25' }
+        @{ Script = 'update.ps1'; From = 'sensor-5.7.0.25'; To = 'protect-5.8.0.3' }
+        @{ Script = 'update.ps1'; From = 'protect-5.8.0.3'; To = 'sensor-5.8.0.3' }
     ) {
         $h = New-WindowsHost -Installed $From
-        $r = Invoke-PackageScript $h $To 'update.ps1'
+        $r = Invoke-PackageScript $h $To $Script
         $r.ExitCode | Should -Be 0 -Because $r.Output
         Get-MsiexecCall $h | Should -Be @("/x $From 0", "/i $To 0")
         Get-InstalledAgent $h | Should -Be @($To)
