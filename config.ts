@@ -6,7 +6,8 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { isArgumentError, KnownPackageArgs, resolvePackageArgs, UptycsDistributorPackageArgs } from "./packageArgs";
+import { KnownPackageArgs, UptycsDistributorPackageArgs } from "./packageArgs";
+import { isArgumentError, resolvePackageArgs } from "./resolvePackageArgs";
 import { parseApiKey } from "./providers/uptycsApi";
 import { providerSetting, requestPolicyFromConfig, SETTINGS_NAMESPACE } from "./providers/uptycsAgentArtifact";
 

@@ -1,36 +1,34 @@
 /**
  * `UptycsDistributorPackage`: the Uptycs agent as an AWS Systems Manager Distributor package.
  *
- * One {@link UptycsAgentArtifact} (zip) per mapping entry, built once whatever the regions. Then
- * in each region: one S3 object per zip and one for `manifest.json` under the `uptycs/` prefix,
- * and the `Package` SSM document whose content is the manifest and whose attachment source is
- * that prefix (AWS Distributor: "Create a package (advanced)"); entries whose zips are
- * byte-identical share one object and one manifest file. A changed zip gets a new name, so
- * its object is replaced: Pulumi creates the new object, updates the document (Distributor copies
- * the files at that moment), and only then deletes the old object.
- *
- * Optionally, for an AWS Organization: the package is shared with every account of some OUs, and
- * a service-managed CloudFormation StackSet puts a State Manager association installing it into
- * each of those accounts and regions (AWS CloudFormation, "StackSets concepts").
+ * The steps of a publish, each in a module of its own under `component/`:
+ * 1. `artifacts`: one `UptycsAgentArtifact` (zip) per mapping entry, built once whatever the
+ *    regions, and the Distributor manifest of their zips;
+ * 2. `organization` (`shareWith`): the accounts the package is shared with;
+ * 3. `regionScope`: each region's provider, account and resource names;
+ * 4. `publishRegion`: in each region, the bucket, one S3 object per distinct zip and the manifest
+ *    under `uptycs/`, the VersionName the package's history allows, the `Package` document and
+ *    its pruner;
+ * 5. `stagedRollout`: in each region, the rings (association and gate each), the fleet
+ *    association and the one-time Run Command;
+ * 6. `organization` (`rollOutToOrganization`): the StackSet installing the package in every
+ *    account of the OUs.
+ * docs/architecture.md follows one mapping entry through them.
  */
 import * as aws from "@pulumi/aws";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    ArgumentError, isArgumentError, isKnown, KnownPackageArgs, ResolvedPackageArgs, resolvePackageArgs, SHAPING_ARGUMENTS, UptycsDistributorPackageArgs,
-} from "./packageArgs";
-import { denyInsecureTransportPolicy } from "./platforms/bucketPolicy";
-import { buildManifest, DistributorManifest, manifestJson, PackageZip, zipGroupOf } from "./platforms/manifest";
-import { AgentMappingEntry, entryFamily, versionKey } from "./platforms/mapping";
-import { bucketNameFor, organizationTemplate, VERSION_PARAMETER } from "./platforms/organization";
-import {
-    AssociationSettings, configurePackageParameters, parseShareAccounts, sendCommandInput, shareAccountIds, ssmTargets, stagesOverlappingFleet,
-} from "./platforms/rollout";
-import { scriptTemplates } from "./platforms/scripts";
-import { awsCliEnvironmentFor } from "./providers/awsCredentials";
-import { UptycsAgentArtifact } from "./providers/uptycsAgentArtifact";
-import { DistributorVersionPruner, PackageVersionName } from "./providers/packageVersions";
-import { RolloutGate } from "./providers/rolloutGate";
+import { buildArtifacts, contentManifestOf } from "./component/artifacts";
+import { rollOutToOrganization, shareWith } from "./component/organization";
+import { publishRegion } from "./component/publishRegion";
+import { providerScope, regionScope } from "./component/regionScope";
+import { installRegion, RegionInstall, RegionRollout } from "./component/stagedRollout";
+import { isKnown, KnownPackageArgs, SHAPING_ARGUMENTS, UptycsDistributorPackageArgs } from "./packageArgs";
+import { AgentMappingEntry, versionKey } from "./platforms/mapping";
+import { stagesOverlappingFleet } from "./platforms/rollout";
+import { ArgumentError, isArgumentError, ResolvedPackageArgs, resolvePackageArgs } from "./resolvePackageArgs";
+
+export { S3_PREFIX } from "./component/publishRegion";
+export { RegionRollout, StageRollout } from "./component/stagedRollout";
 
 /**
  * The component's type token, `<package>:index:<class>`: the one the component provider host
@@ -40,9 +38,6 @@ export const COMPONENT_TYPE = "uptycs-distributor:index:UptycsDistributorPackage
 
 /** Its type token before it was served to other languages: existing stacks keep their component through an alias. */
 export const LEGACY_COMPONENT_TYPE = "uptycs:index:DistributorPackage";
-
-/** The S3 prefix (folder) that holds the zips and the manifest: the document's SourceUrl. */
-export const S3_PREFIX = "uptycs";
 
 /**
  * The component name this project's program uses. Its artifacts and zip objects were named
@@ -78,100 +73,14 @@ interface PackageOutputs {
     readonly rollout: pulumi.Output<Record<string, RegionRollout>>;
 }
 
-/** What one ring's gate saw, as the `rollout` output lists it. */
-export interface StageRollout {
-    /** The stage name. */
-    readonly name: string;
-    /** The version its association is pinned to. */
-    readonly version: string;
-    /** Instances whose run ended in Success. */
-    readonly succeeded: number;
-    /** Instances whose run ended otherwise (Failed, TimedOut, …). */
-    readonly failed: number;
-    /** Instances the run reached. */
-    readonly total: number;
-}
-
-/** A region's staged rollout, as the `rollout` output lists it. */
-export interface RegionRollout {
-    /** The rings, in order, each with what its gate saw. */
-    readonly stages: StageRollout[];
-    /** The version the fleet association (and an organization's StackSet) is pinned to: the last ring's approved one. */
-    readonly fleetVersion: string;
-}
-
 /** What the package is in one region. */
-export interface RegionalPackage {
+export interface RegionalPackage extends RegionInstall {
     /** The `Package` document's ARN. */
     readonly documentArn: pulumi.Output<string>;
     /** Its default version (VersionName). */
     readonly documentVersion: pulumi.Output<string>;
     /** The bucket holding the zips and the manifest. */
     readonly bucketName: pulumi.Output<string>;
-    /** The version the fleet gets: the published one, or with `association.stages` the one the last ring proved. */
-    readonly fleetVersion: pulumi.Output<string>;
-    /** With `association`: the rings and the fleet's version. */
-    readonly rollout?: pulumi.Output<RegionRollout>;
-}
-
-/**
- * Where one region's resources go. Without `regions` in the config: today's names and the
- * default provider, so existing stacks see no change. With it: names end in `-<region>`, each
- * region has an explicit `aws.Provider`, and the stack's own region keeps today's names as aliases.
- */
-interface RegionScope {
-    /** The region: with `regions`, as listed; else the region of the component's aws provider. */
-    readonly region: pulumi.Output<string>;
-    /** The region's explicit provider; undefined: the component's provider (explicit or default). */
-    readonly provider?: aws.Provider;
-    /** The account the region's provider deploys to. */
-    readonly accountId: pulumi.Output<string>;
-    name(base: string): string;
-    /**
-     * Options of the AWS resource named after `base`, with an alias from the name it had: `base`
-     * without the region suffix in the stack's own region.
-     */
-    opts(base: string, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions;
-    aliases(base: string): pulumi.Alias[];
-}
-
-/** The artifacts by the zip they share (`zipGroupOf`), in mapping order. */
-function groupArtifacts(cfg: ResolvedPackageArgs, artifacts: readonly UptycsAgentArtifact[]): Map<string, UptycsAgentArtifact[]> {
-    const groups = new Map<string, UptycsAgentArtifact[]>();
-    cfg.entries.forEach((entry, i) => {
-        const group = zipGroupOf(entry, cfg.installerSource);
-        groups.set(group, [...(groups.get(group) ?? []), artifacts[i]]);
-    });
-    return groups;
-}
-
-/**
- * A private bucket: public access blocked, bucket-owner-enforced ownership, SSE-S3 by default,
- * and a policy denying plain-HTTP requests. Installers embed the tenant's enrollment secret.
- */
-function createPrivateBucket(base: string, tags: Record<string, string>, scope: RegionScope): pulumi.Output<string> {
-    const bucket = new aws.s3.Bucket(scope.name(base), { tags }, scope.opts(base));
-    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(scope.name(base), {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-    }, scope.opts(base));
-    new aws.s3.BucketOwnershipControls(scope.name(base), {
-        bucket: bucket.id,
-        rule: { objectOwnership: "BucketOwnerEnforced" },
-    }, scope.opts(base));
-    new aws.s3.BucketServerSideEncryptionConfiguration(scope.name(base), {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    }, scope.opts(base));
-    // After the public access block: S3 refuses concurrent changes to a bucket's access settings.
-    new aws.s3.BucketPolicy(scope.name(base), {
-        bucket: bucket.id,
-        policy: bucket.arn.apply((arn) => JSON.stringify(denyInsecureTransportPolicy(arn))),
-    }, scope.opts(base, { dependsOn: [publicAccessBlock] }));
-    return bucket.bucket;
 }
 
 /**
@@ -238,7 +147,7 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         return new pulumi.ResourceError(`${e.argument.includes(":") ? `config ${e.argument}` : `args.${e.argument}`} ${e.message}`, this);
     }
 
-    /** Everything of the package, from arguments whose shaping values are known. */
+    /** Everything of the package, from arguments whose shaping values are known: the steps of a publish. */
     private build(name: string, args: KnownPackageArgs, explicitProvider: boolean): PackageOutputs {
         let cfg: ResolvedPackageArgs;
         try {
@@ -246,52 +155,34 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
         } catch (e) {
             throw isArgumentError(e) ? this.argumentError(e) : new pulumi.ResourceError((e as Error).message, this);
         }
-        const legacy = name === LEGACY_COMPONENT_NAME;
 
-        // Region-independent: built once, however many regions publish them.
-        const artifacts = cfg.entries.map((entry) => new UptycsAgentArtifact(`${name}-${entry.dir}`, {
-            entry,
-            agentVersion: cfg.agentVersion,
-            sensorOnly: cfg.sensorOnly,
-            installerSource: cfg.installerSource,
-            installerDir: cfg.installerDir,
-            packageName: cfg.packageName,
-            scripts: scriptTemplates(entryFamily(entry), cfg.packageName, cfg.healthCheck),
-            buildDir: cfg.buildDir,
-            apiKey: cfg.apiKey,
-        }, { parent: this, aliases: legacy ? [{ name: entry.dir }] : [] }));
-        const zipFacts = pulumi.all(artifacts.map((a) => pulumi.all([a.version, a.zipFileName, a.zipSha256, a.zipSize])));
-        const contentManifest = pulumi.all([zipFacts, cfg.sensorOnly]).apply(([facts, sensorOnly]) => {
-            const versions = [...new Set(facts.map(([v]) => v))];
-            if (versions.length !== 1) {
-                throw new pulumi.ResourceError(`the artifacts resolved different agent versions (${versions.join(", ")}); run again`, this);
-            }
-            const zips: PackageZip[] = facts.map(([, zipFileName, zipSha256, zipSize], i) => ({ entry: cfg.entries[i], zipFileName, zipSha256, zipSize }));
-            try {
-                return buildManifest(zips, { agentVersion: versions[0], sensorOnly });
-            } catch (e) {
-                throw new pulumi.ResourceError((e as Error).message, this);
-            }
-        });
+        // Region-independent: the zips, built once however many regions publish them, and their manifest.
+        const artifacts = buildArtifacts(this, name, cfg, LEGACY_COMPONENT_NAME);
+        const contentManifest = contentManifestOf(this, cfg, artifacts);
 
         // The account the component's aws provider deploys to: the package-version resources,
         // which call AWS themselves, refuse to read or delete anything in another; the
         // organization's members install the package shared from it.
         const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-        const shareWith = this.shareWith(cfg, accountId);
+        const sharedWith = shareWith(this, cfg, accountId);
 
+        // Each region: publish the document, then install it ring by ring and on the fleet.
         const scopes = cfg.regions === undefined
-            ? [this.providerScope(cfg, explicitProvider, accountId)]
-            : cfg.regions.map((region) => this.regionScope(name, cfg, region));
+            ? [providerScope(this, cfg, explicitProvider, accountId)]
+            : cfg.regions.map((region) => regionScope(this, name, cfg, region));
         for (const warning of cfg.association === undefined ? [] : stagesOverlappingFleet(cfg.association)) {
             void pulumi.log.warn(warning, this);
         }
-        const published = scopes.map((scope) => this.publish(name, cfg, scope, artifacts, contentManifest, shareWith));
-        // By region name where names are known (`regions`, or the default provider's aws:region).
-        const byRegion = Object.fromEntries((cfg.regions ?? (cfg.region === undefined ? [] : [cfg.region])).map((r, i) => [r, published[i]]));
+        const published: RegionalPackage[] = scopes.map((scope) => {
+            const document = publishRegion(this, name, cfg, scope, artifacts, contentManifest, sharedWith);
+            const installed = installRegion(this, name, cfg, scope, document);
+            return { documentArn: document.document.arn, documentVersion: document.documentVersion, bucketName: document.bucketName, ...installed };
+        });
 
+        // The organization's accounts, by region name where names are known (`regions`, or the default provider's aws:region).
         if (cfg.organization !== undefined) {
-            this.rollOutToOrganization(name, cfg, accountId, byRegion);
+            const regionNames = cfg.regions ?? (cfg.region === undefined ? [] : [cfg.region]);
+            rollOutToOrganization(this, name, cfg, accountId, Object.fromEntries(regionNames.map((r, i) => [r, published[i].fleetVersion])));
         }
 
         return {
@@ -305,259 +196,5 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             rollout: pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.rollout]))).apply((rows) =>
                 Object.fromEntries(rows.filter((row): row is [string, RegionRollout] => row[1] !== undefined))),
         };
-    }
-
-    /**
-     * The one region of a component without `regions`: its provider's (explicit: asked with
-     * `aws.getRegion` through it; default: `aws:region`), under names without a region suffix.
-     */
-    private providerScope(cfg: ResolvedPackageArgs, explicitProvider: boolean, accountId: pulumi.Output<string>): RegionScope {
-        const region = explicitProvider ? aws.getRegionOutput({}, { parent: this }).region : pulumi.output(cfg.region!);
-        const aliases = (): pulumi.Alias[] => [];
-        return {
-            region,
-            accountId,
-            name: (base) => base,
-            opts: (_base, extra) => ({ parent: this, ...extra }),
-            aliases,
-        };
-    }
-
-    /**
-     * One of `regions`: an explicit provider with the component's AWS settings (`awsCredentials`,
-     * else the stack's `aws:` config) in `region`; names end in `-<region>`.
-     */
-    private regionScope(name: string, cfg: ResolvedPackageArgs, region: string): RegionScope {
-        const provider = new aws.Provider(`${name}-${region}`, { ...cfg.awsProviderArgs, region }, { parent: this });
-        const home = region === cfg.region;
-        const aliases = (base: string): pulumi.Alias[] => (home ? [{ name: base }] : []);
-        return {
-            region: pulumi.output(region),
-            provider,
-            accountId: aws.getCallerIdentityOutput({}, { parent: this, provider }).accountId,
-            name: (base) => `${base}-${region}`,
-            opts: (base, extra) => ({ parent: this, provider, aliases: aliases(base), ...extra }),
-            aliases,
-        };
-    }
-
-    /**
-     * The accounts the package is shared with: `shareWithAccounts`, plus with an organization every
-     * active account under its OUs, but never the publishing account; at most 1000.
-     */
-    private shareWith(cfg: ResolvedPackageArgs, accountId: pulumi.Output<string>): pulumi.Output<string[]> {
-        const ous = cfg.organization?.organizationalUnitIds ?? [];
-        const members = ous.map((parentId) => aws.organizations.getOrganizationalUnitDescendantAccountsOutput({ parentId }, { parent: this }).accounts);
-        return pulumi.all([accountId, pulumi.all(members), pulumi.output(cfg.shareWithAccounts)]).apply(([own, lists, listed]) => {
-            let shared: string[];
-            try {
-                shared = parseShareAccounts(listed);
-            } catch (e) {
-                throw new pulumi.ResourceError(`args.shareWithAccounts ${(e as Error).message}`, this);
-            }
-            try {
-                return shareAccountIds(shared, lists.flat(), own);
-            } catch (e) {
-                throw new pulumi.ResourceError(`config ${(e as Error).message}`, this);
-            }
-        });
-    }
-
-    /** Everything of the package in one region: bucket, objects, manifest, document, upkeep, install. */
-    private publish(name: string, cfg: ResolvedPackageArgs, scope: RegionScope, artifacts: readonly UptycsAgentArtifact[], contentManifest: pulumi.Output<DistributorManifest>,
-        shareWith: pulumi.Output<string[]>): RegionalPackage {
-        const region = scope.region;
-        const regionCount = cfg.regions?.length ?? 1;
-        const bucketName = cfg.bucketName !== undefined
-            ? pulumi.all([cfg.bucketName, region]).apply(([b, region]) => {
-                try {
-                    return bucketNameFor(b, region, regionCount);
-                } catch (e) {
-                    throw new pulumi.ResourceError(`args.bucketName ${(e as Error).message}`, this);
-                }
-            })
-            : createPrivateBucket(`${name}-bucket`, { ...cfg.tags }, scope);
-
-        // One object per distinct zip: the entries of a group share its bytes and its name. The
-        // per-entry objects of older stacks are deleted at the end of the update, after the
-        // document took the new files, and never under a key a group object uses (another name).
-        const zipObjects = [...groupArtifacts(cfg, artifacts)].map(([group, members]) => new aws.s3.BucketObjectv2(scope.name(`${name}-${group}-zip`), {
-            bucket: bucketName,
-            key: pulumi.all(members.map((a) => a.zipFileName)).apply((names) => {
-                if (new Set(names).size !== 1) {
-                    throw new pulumi.ResourceError(`the zips of group ${group} differ (${names.join(", ")}); run again`, this);
-                }
-                return `${S3_PREFIX}/${names[0]}`;
-            }),
-            // Built only once the zip exists: the engine hashes a FileAsset when it is registered.
-            source: members[0].zipPath.apply((p) => new pulumi.asset.FileAsset(p)),
-            contentType: "application/zip",
-            tags: { ...cfg.tags },
-        }, scope.opts(`${name}-${group}-zip`)));
-
-        const accountId = scope.accountId;
-        // The explicit provider's credentials, when the component was given them (a secret).
-        const credentials = cfg.aws.explicit ? cfg.aws.settings : undefined;
-        // Content published before and replaced since (a sensor-only switch flipped back) cannot
-        // reuse its VersionName: the package's history in this region decides the final name.
-        const versionName = new PackageVersionName(scope.name(`${name}-version`), {
-            packageName: cfg.packageName,
-            contentVersion: contentManifest.version,
-            overrideManualRollback: cfg.overrideManualRollback,
-            region,
-            accountId,
-            credentials,
-        }, scope.opts(`${name}-version`)).versionName;
-        const manifestText = pulumi.all([contentManifest, versionName]).apply(([m, version]) => manifestJson({ ...m, version }));
-
-        const manifestObject = new aws.s3.BucketObjectv2(scope.name(`${name}-manifest`), {
-            bucket: bucketName,
-            key: `${S3_PREFIX}/manifest.json`,
-            content: manifestText,
-            contentType: "application/json",
-            tags: { ...cfg.tags },
-        }, scope.opts(`${name}-manifest`));
-
-        const document = new aws.ssm.Document(scope.name(`${name}-document`), {
-            name: cfg.packageName,
-            documentType: "Package",
-            documentFormat: "JSON",
-            content: manifestText,
-            versionName,
-            attachmentsSources: [{ key: "SourceUrl", values: [pulumi.interpolate`s3://${bucketName}/${S3_PREFIX}`] }],
-            permissions: shareWith.apply((ids) => (ids.length > 0 ? { type: "Share", accountIds: ids.join(",") } : undefined)),
-            tags: { ...cfg.tags },
-        }, scope.opts(`${name}-document`, { dependsOn: [...zipObjects, manifestObject] }));
-        // The document's VersionName output: whatever follows waits for the new default version.
-        const documentVersion = document.versionName.apply((v) => v ?? "");
-
-        new DistributorVersionPruner(scope.name(`${name}-prune`), {
-            packageName: document.name,
-            documentVersion,
-            keepVersions: cfg.keepVersions,
-            region,
-            accountId,
-            credentials,
-        }, scope.opts(`${name}-prune`));
-
-        // Each ring's association is pinned to what the ring before it proved (the first to the
-        // published version), and the fleet's to what the last ring proved.
-        let fleetVersion = documentVersion;
-        let rollout: pulumi.Output<RegionRollout> | undefined;
-        if (cfg.association !== undefined) {
-            const a = cfg.association;
-            const stages: pulumi.Output<StageRollout>[] = [];
-            for (const stage of a.stages) {
-                const settings = { targets: stage.targets, maxConcurrency: stage.maxConcurrency, maxErrors: stage.maxErrors };
-                const association = this.association(cfg, scope, `${name}-association-${stage.name}`, pulumi.interpolate`${document.name}-install-${stage.name}`, fleetVersion, settings);
-                const gate = new RolloutGate(scope.name(`${name}-gate-${stage.name}`), {
-                    stage: stage.name,
-                    packageName: cfg.packageName,
-                    associationId: association.associationId,
-                    version: fleetVersion,
-                    associationSettings: JSON.stringify({ scheduleExpression: a.scheduleExpression, installationType: a.installationType, complianceSeverity: a.complianceSeverity, ...settings }),
-                    minSuccessPercent: stage.minSuccessPercent,
-                    minTargets: stage.minTargets,
-                    timeoutMinutes: stage.timeoutMinutes,
-                    region,
-                    accountId,
-                    credentials,
-                }, scope.opts(`${name}-gate-${stage.name}`));
-                stages.push(pulumi.all([fleetVersion, gate.succeeded, gate.failed, gate.total])
-                    .apply(([version, succeeded, failed, total]) => ({ name: stage.name, version, succeeded, failed, total })));
-                fleetVersion = gate.approvedVersion;
-            }
-            this.association(cfg, scope, `${name}-association`, pulumi.interpolate`${document.name}-install`, fleetVersion, a);
-            rollout = pulumi.all([pulumi.all(stages), fleetVersion]).apply(([stages, fleetVersion]) => ({ stages, fleetVersion }));
-        }
-
-        // A one-time install goes out with the fleet's version: with rings, only once they proved it.
-        if (cfg.installOnPublish !== undefined) {
-            const settings = cfg.installOnPublish;
-            // The CLI gets the component's AWS credentials (profile, files, keys; roles assumed
-            // here), secrets as Pulumi secrets. Assuming roles calls STS, so not during preview.
-            const cliCredentials = pulumi.all([cfg.aws.settings, region]).apply(([aws, region]) => (pulumi.runtime.isDryRun() && aws.assumeRoles.length > 0
-                ? undefined
-                : awsCliEnvironmentFor(aws, region)));
-            // Values reach the AWS CLI through the environment, never through shell parsing.
-            new command.local.Command(scope.name(`${name}-install-on-publish`), {
-                create: 'aws ssm send-command --region "$UPTYCS_REGION" --cli-input-json "$UPTYCS_SEND_COMMAND" --output text --query Command.CommandId',
-                // Only a new version (triggers: replace) installs; fresh role credentials alone do not.
-                update: "true",
-                environment: pulumi.all([cliCredentials, fleetVersion, region]).apply(([c, v, region]): pulumi.Output<Record<string, string>> => {
-                    const env: Record<string, string> = { UPTYCS_REGION: region, UPTYCS_SEND_COMMAND: sendCommandInput(cfg.packageName, v, settings), ...c?.plain, ...c?.secret };
-                    return Object.keys(c?.secret ?? {}).length > 0 ? pulumi.secret(env) : pulumi.output(env);
-                }),
-                triggers: [fleetVersion],
-            }, { parent: this, dependsOn: [document], aliases: scope.aliases(`${name}-install-on-publish`) });
-        }
-
-        return { documentArn: document.arn, documentVersion, bucketName, fleetVersion, rollout };
-    }
-
-    /**
-     * An association of `AWS-ConfigureAWSPackage` installing `version`: pinning the version makes
-     * each new one update the association, and an updated association runs at once on its targets.
-     * `settings`: the targets and rate controls (the fleet's, or a ring's); schedule,
-     * installationType and compliance severity are the fleet's.
-     */
-    private association(cfg: ResolvedPackageArgs, scope: RegionScope, base: string, associationName: pulumi.Output<string>, version: pulumi.Output<string>,
-        settings: Pick<AssociationSettings, "targets" | "maxConcurrency" | "maxErrors">): aws.ssm.Association {
-        const a = cfg.association!;
-        return new aws.ssm.Association(scope.name(base), {
-            name: "AWS-ConfigureAWSPackage",
-            associationName,
-            parameters: version.apply((v) => configurePackageParameters(cfg.packageName, v, a.installationType)),
-            targets: ssmTargets(settings.targets),
-            scheduleExpression: a.scheduleExpression,
-            applyOnlyAtCronInterval: false,
-            maxConcurrency: settings.maxConcurrency,
-            maxErrors: settings.maxErrors,
-            complianceSeverity: a.complianceSeverity,
-            tags: { ...cfg.tags },
-        }, scope.opts(base));
-    }
-
-    /**
-     * A service-managed StackSet (auto-deployment on) whose template installs the package in
-     * every account of the OUs, one stack instance per region over all the OUs. The fleet's
-     * version (the published VersionName, or with `association.stages` the one the last ring
-     * proved) is a StackSet parameter: each new one updates the StackSet, and so the
-     * associations, which run again. A region whose VersionName differs (its own history) gets it
-     * as a parameter override.
-     */
-    private rollOutToOrganization(name: string, cfg: ResolvedPackageArgs, accountId: pulumi.Output<string>, byRegion: Record<string, RegionalPackage>): void {
-        const org = cfg.organization!;
-        const preferences = {
-            maxConcurrentPercentage: org.preferences.maxConcurrentPercentage,
-            failureTolerancePercentage: org.preferences.failureTolerancePercentage,
-            regionConcurrencyType: org.preferences.regionConcurrencyType,
-        };
-        // The first region's fleet version (with rings, what its last ring proved), once every
-        // region's rings passed: a region whose ring failed must not get it through the StackSet.
-        const version = pulumi.all(org.regions.map((r) => byRegion[r].fleetVersion)).apply((versions) => versions[0]);
-        const stackSet = new aws.cloudformation.StackSet(`${name}-org`, {
-            name: `${cfg.packageName}-install`,
-            description: `Installs the Uptycs agent (Distributor package ${cfg.packageName}) in every account of ${org.organizationalUnitIds.join(", ")}`,
-            permissionModel: "SERVICE_MANAGED",
-            autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
-            managedExecution: { active: true },
-            callAs: org.callAs,
-            operationPreferences: preferences,
-            templateBody: accountId.apply((acct) => JSON.stringify(organizationTemplate(cfg.packageName, acct, org), null, 2)),
-            parameters: { [VERSION_PARAMETER]: version },
-            tags: { ...cfg.tags },
-        }, { parent: this });
-        for (const region of org.regions) {
-            const own = byRegion[region].fleetVersion;
-            new aws.cloudformation.StackSetInstance(`${name}-org-${region}`, {
-                stackSetName: stackSet.name,
-                stackSetInstanceRegion: region,
-                deploymentTargets: { organizationalUnitIds: [...org.organizationalUnitIds] },
-                callAs: org.callAs,
-                operationPreferences: preferences,
-                parameterOverrides: pulumi.all([own, version]).apply(([v, common]) => (v === common ? undefined : { [VERSION_PARAMETER]: v })),
-            }, { parent: this });
-        }
     }
 }
