@@ -24,6 +24,8 @@ const HOST_SUITES = {
 };
 const HOST_FILES = [...Object.values(HOST_SUITES).flat(), "distributorAgent"].map((f) => `test/program/${f}.test.ts`);
 const MOCK_FILES = fs.readdirSync(path.join(__dirname, "program")).map((f) => `test/program/${f}`).filter((f) => f.endsWith(".test.ts") && !HOST_FILES.includes(f));
+/** The mock files of the second program process: about half the mock suite's time, so two cores share it. */
+const MOCK_SECOND = ["rollout", "outputArgs", "stackFiles", "workflows"].map((f) => `test/program/${f}.test.ts`);
 
 // Longest first: the workers take them in this order.
 let suites: Record<string, string[]> = {
@@ -33,7 +35,8 @@ let suites: Record<string, string[]> = {
     simulation: ["test/program/distributorAgent.test.ts"],
     // Pester, not mocha: the PowerShell scripts on a simulated Windows host (test/windows).
     windows: [],
-    program: MOCK_FILES,
+    program: MOCK_FILES.filter((f) => !MOCK_SECOND.includes(f)),
+    "program-2": MOCK_SECOND,
     host: HOST_SUITES.host.map((f) => `test/program/${f}.test.ts`),
     unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
 };
