@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KnownPackageArgs, UptycsDistributorPackageArgs } from "./packageArgs";
 import { isArgumentError, resolvePackageArgs } from "./resolvePackageArgs";
 import { parseApiKey } from "./providers/uptycsApi";
-import { providerSetting, requestPolicyFromConfig, SETTINGS_NAMESPACE } from "./providers/uptycsAgentArtifact";
+import { providerSetting, requestPolicyFromConfig, SETTINGS_NAMESPACE } from "./providers/artifactSettings";
 
 /** The project name: the namespace of every key below. */
 export const PROJECT = "uptycs-distributor";

@@ -25,9 +25,8 @@ export {
     Association, AssociationArgs, AwsAssumeRole, AwsCredentials, AwsCredentialsArgs, HealthCheck, InstallOnPublish, InstallOnPublishArgs, InstanceTarget, Organization,
     OrganizationArgs, RolloutStage, UptycsDistributorPackageArgs,
 } from "./packageArgs";
-export {
-    InstallerSource, ProviderSettingName, SETTINGS_NAMESPACE, UptycsAgentArtifact, UptycsAgentArtifactInputs, UptycsAgentArtifactOutputs,
-} from "./providers/uptycsAgentArtifact";
+export { InstallerSource, ProviderSettingName, SETTINGS_NAMESPACE } from "./providers/artifactSettings";
+export { UptycsAgentArtifact, UptycsAgentArtifactInputs, UptycsAgentArtifactOutputs } from "./providers/uptycsAgentArtifact";
 export { AgentMappingEntry, parseAgentMapping, UptPackage, validateAgentMapping, versionKey } from "./platforms/mapping";
 export { InstallationType, InstanceTargets } from "./platforms/rollout";
 export { CallAs, RegionConcurrencyType } from "./platforms/organization";

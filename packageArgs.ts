@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AgentMappingEntry } from "./platforms/mapping";
 import { CallAs, RegionConcurrencyType } from "./platforms/organization";
 import { InstallationType } from "./platforms/rollout";
-import { InstallerSource } from "./providers/uptycsAgentArtifact";
+import { InstallerSource } from "./providers/artifactSettings";
 
 /** A role the AWS calls assume, with the aws provider's field names (`aws.Provider` `assumeRoles`). */
 export interface AwsAssumeRole {

@@ -22,7 +22,7 @@ import {
     awsCliBaseEnvironment, AwsCredentialSettings, awsSettingsFromArgs, awsSettingsFromConfig,
 } from "./providers/awsCredentials";
 import { parseApiKey } from "./providers/uptycsApi";
-import { InstallerSource } from "./providers/uptycsAgentArtifact";
+import { InstallerSource } from "./providers/artifactSettings";
 import DEFAULT_MAPPING = require("./platforms/uptycs-agent-mapping.json");
 import { AwsCredentials, isKnown, KnownPackageArgs } from "./packageArgs";
 

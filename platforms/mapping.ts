@@ -77,8 +77,11 @@ const MAPPING_SCHEMA = {
     properties: { linux: { type: "array" }, windows: { type: "array" } },
 };
 
+/**
+ * `value`'s errors against `schema`, each prefixed by `where`. Ajv is required here, not at
+ * module scope, so the dynamic provider's closure captures `require("ajv")`.
+ */
 function schemaErrors(schema: object, value: unknown, where: string): string[] {
-    // Required here, not at module scope, so the dynamic provider's closure captures `require("ajv")`.
     const AjvClass: typeof import("ajv").default = require("ajv");
     const validate = new AjvClass({ allErrors: true, strict: false }).compile(schema);
     if (validate(value)) {

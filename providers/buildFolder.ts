@@ -123,7 +123,8 @@ export async function fileFingerprint(file: string): Promise<string | undefined>
 /**
  * Streams `source` into `file` (mode 0600), hashing on the way (memory stays flat); `onChunk`
  * runs per chunk with the bytes received so far, e.g. to reset an idle timer. Resolves with the
- * bytes written and their hex sha256.
+ * bytes written and their hex sha256. A file that existed is tightened to 0600 too (the mode
+ * applies only when a file is created).
  */
 export async function writeHashed(source: NodeJS.ReadableStream, file: string, onChunk: (received: number) => void = () => undefined): Promise<{ size: number; sha256: string }> {
     const fs: typeof import("fs") = require("fs");
@@ -141,7 +142,6 @@ export async function writeHashed(source: NodeJS.ReadableStream, file: string, o
         }
     }, fs.createWriteStream(file, { mode: PRIVATE_FILE_MODE }));
     countIo("hashed", size);
-    // The mode applies only when the file is created: tighten a file that existed.
     await fs.promises.chmod(file, PRIVATE_FILE_MODE);
     return { size, sha256: hash.digest("hex") };
 }

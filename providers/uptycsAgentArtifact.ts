@@ -12,85 +12,24 @@
  * `uptycs-distributor:` keys still work), unless the resource is given its own key (`apiKey`, a
  * Pulumi secret, never returned as an output) for a package of another tenant. The provider object is serialized into state and run by Pulumi's dynamic
  * provider host in plain node: everything it uses is a captured function or a node module.
+ *
+ * The class orchestrates; the machinery is beside it: the settings it reads (./artifactSettings),
+ * the installer cache (./installerCache), the download (./installerDownload) and the zip
+ * assembly (./zipAssembly), reached by reference so that the serializer captures them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { installerNameProblem, INSTALLER_EXTENSION } from "../platforms/installer";
 import { AgentMappingEntry, validateArtifactEntry } from "../platforms/mapping";
 import { canonicalJson, sha256Hex } from "../platforms/digest";
 import { zipFileNameOf, zipGroupOf } from "../platforms/manifest";
-import { fillScripts, INSTALLER_PLACEHOLDER, PackageScripts, scriptsDigest } from "../platforms/scripts";
+import { INSTALLER_PLACEHOLDER, PackageScripts, scriptsDigest } from "../platforms/scripts";
 import { isAgentVersion, LATEST } from "../platforms/version";
-import {
-    countIo, fileFingerprint, hashingTap, installerCacheDir, partFile, prepareDir, sha256File, tightenBuildFolder, writeFileAtomic,
-} from "./buildFolder";
-import {
-    DEFAULT_REQUEST_POLICY, downloadInstaller, DownloadedInstaller, getAssetGroupId, getOfferedVersions,
-    parseApiKey, RequestPolicy, tenantId, UptycsApiKey,
-} from "./uptycsApi";
-import { writeDeterministicZip, ZipEntry, zipEntryDataOffset, ZipResult } from "./zip";
-
-/** Where the installers come from. */
-export const InstallerSource = {
-    /** Downloaded from the Uptycs API (`/packageDownloads/osquery/...`). */
-    Api: "api",
-    /** Taken from `<installerDir>/<dir>/` (old `-d`, no download). */
-    Local: "local",
-} as const;
-/** Where installers come from: the Uptycs API, or a folder filled by hand (old `-d` flag). */
-export type InstallerSource = (typeof InstallerSource)[keyof typeof InstallerSource];
-
-/** The provider settings, read in `configure` from any project's stack config as `uptycs:<name>`. */
-export type ProviderSettingName = "apiKey" | "apiKeyFile" | "requestTimeout" | "requestRetries" | "requestBackoff";
-
-/** The namespace of the provider settings: `pulumi config set --secret uptycs:apiKey < key.json`. */
-export const SETTINGS_NAMESPACE = "uptycs";
-/** Where this project's stacks kept them before; still read when `uptycs:<name>` is unset. */
-export const LEGACY_SETTINGS_NAMESPACE = "uptycs-distributor";
-
-/** A provider setting as found: the full config key it came from, and its value. */
-export interface ProviderSetting {
-    /** `uptycs:<name>`, or `uptycs-distributor:<name>` when only the legacy key is set. */
-    readonly key: string;
-    readonly value?: string;
-    /** True when the value came from the legacy key. */
-    readonly legacy: boolean;
-}
-
-/** Reads setting `name` through `get` (full config key → value): `uptycs:<name>`, else the legacy key. */
-export function providerSetting(get: (key: string) => string | undefined, name: ProviderSettingName): ProviderSetting {
-    const key = `${SETTINGS_NAMESPACE}:${name}`;
-    const value = get(key);
-    if (value !== undefined && value !== "") {
-        return { key, value, legacy: false };
-    }
-    const legacyKey = `${LEGACY_SETTINGS_NAMESPACE}:${name}`;
-    const legacyValue = get(legacyKey);
-    return legacyValue !== undefined && legacyValue !== "" ? { key: legacyKey, value: legacyValue, legacy: true } : { key, legacy: false };
-}
-
-/**
- * The request policy from stack config (`uptycs:requestTimeout` seconds, `uptycs:requestRetries`,
- * `uptycs:requestBackoff` seconds), defaults from {@link DEFAULT_REQUEST_POLICY}.
- * @throws Error naming the key whose value is not a number in range.
- */
-export function requestPolicyFromConfig(get: (key: string) => string | undefined): RequestPolicy {
-    const num = (name: ProviderSettingName, fallback: number, min: number, max: number): number => {
-        const { key, value } = providerSetting(get, name);
-        if (value === undefined) {
-            return fallback;
-        }
-        const n = Number(value);
-        if (!Number.isFinite(n) || n < min || n > max) {
-            throw new Error(`config ${key} must be a number from ${min} to ${max}, got '${value}'`);
-        }
-        return n;
-    };
-    return {
-        idleTimeoutMs: num("requestTimeout", DEFAULT_REQUEST_POLICY.idleTimeoutMs / 1000, 0.1, 3600) * 1000,
-        retries: Math.floor(num("requestRetries", DEFAULT_REQUEST_POLICY.retries, 0, 10)),
-        minBackoffMs: num("requestBackoff", DEFAULT_REQUEST_POLICY.minBackoffMs / 1000, 0, 60) * 1000,
-    };
-}
+import { InstallerSource, ProviderSetting, providerSetting, requestPolicyFromConfig, SETTINGS_NAMESPACE } from "./artifactSettings";
+import { fileFingerprint, installerCacheDir, prepareDir, sha256File, tightenBuildFolder } from "./buildFolder";
+import { CorruptCache, readCachedInstaller } from "./installerCache";
+import { downloadIntoZip } from "./installerDownload";
+import { DEFAULT_REQUEST_POLICY, getAssetGroupId, getOfferedVersions, parseApiKey, RequestPolicy, tenantId, UptycsApiKey } from "./uptycsApi";
+import { BuiltZip, linkZip, zipFromCache, zipFromFile, ZipTarget } from "./zipAssembly";
 
 /** Inputs of {@link UptycsAgentArtifact}. */
 export interface UptycsAgentArtifactInputs {
@@ -187,40 +126,12 @@ export interface ArtifactDiffResult extends pulumi.dynamic.DiffResult {
     readonly diffs: string[];
 }
 
-/** `installer.json` of a cached installer: whose it is, what was downloaded, and where its bytes are. */
-interface CachedInstaller extends DownloadedInstaller {
-    readonly tenant: string;
-    readonly assetGroupId: string;
-    /** The zip in the cache folder (a hard link of the first zip built from the download) holding the installer, stored. */
-    readonly zipFile: string;
-    /** Where the installer's bytes start in it. */
-    readonly dataOffset: number;
-}
-
-/** A cached installer found on disk (not yet verified: its bytes are hashed as they are read). */
-interface CarrierZip extends CachedInstaller {
-    /** Path of `zipFile`. */
-    readonly file: string;
-}
-
-/** A zip written for an artifact, and the installer in it. */
-interface BuiltZip extends ZipResult {
-    readonly zipPath: string;
-    readonly installer: DownloadedInstaller;
-}
-
-/** The cache's installer was not what `installer.json` says: drop it and download again. */
-class CorruptCache extends Error {}
-
-/** The name of the cache's zip that holds the installer. */
-const CARRIER_ZIP = "installer.zip";
-
-/** Properties whose change changes the zip; `diff` reports them by these names. */
 /** The zip's file name in the manifest and S3: shared by every entry of its group (see `zipGroupOf`). */
 function sharedZipName(props: Pick<CheckedProps, "entry" | "installerSource" | "version">, zipSha256: string): string {
     return zipFileNameOf(zipGroupOf(props.entry, props.installerSource), props.version, zipSha256);
 }
 
+/** Properties whose change changes the zip; `diff` reports them by these names. */
 const ZIP_INPUTS: readonly (keyof UptycsAgentArtifactOutputs & keyof CheckedProps)[] = [
     "version", "tenant", "assetGroupId", "sensorOnly", "entry", "installerSource", "installerDir", "packageName", "buildDir",
     "scriptsDigest", "localInstallerSha256",
@@ -266,23 +177,21 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         this.policy = requestPolicyFromConfig(get);
     }
 
-    /** One promise per key per process: one version lookup and one download per key, however many artifacts ask. */
+    /** One promise per key per process: one version lookup and one download per key, however many artifacts ask; a failure is not cached (the next caller tries again). */
     private once<T>(key: string, make: () => Promise<T>): Promise<T> {
         this.memo = this.memo ?? new Map();
         let p = this.memo.get(key) as Promise<T> | undefined;
         if (p === undefined) {
             p = make();
             this.memo.set(key, p);
-            // A failure is not cached: the next caller tries again.
             p.catch(() => this.memo?.delete(key));
         }
         return p;
     }
 
-    /** The resource's own key (`text`, from its `apiKey` input), else the stack's. */
+    /** The resource's own key (`text`, from its `apiKey` input; memoized by its digest, never by the key), else the stack's. */
     private async apiKey(text: string | undefined): Promise<UptycsApiKey> {
         if (text !== undefined) {
-            // Memoized by digest: the key itself is never a map key.
             return this.once(`apiKey:${sha256Hex(text)}`, async () => parseApiKey(text, "the apiKey input (the key file JSON)"));
         }
         return this.once("apiKey", async () => {
@@ -309,6 +218,12 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         return this.once(`versions:${tenantId(apiKey)}`, () => getOfferedVersions(apiKey, this.policy));
     }
 
+    /**
+     * Validates the inputs and resolves `latest` (so a preview shows the version). First makes the
+     * build folder private: installers and zips embed the tenant's enrollment secret, whatever an
+     * older version or a loose umask left. A `local` installer is hashed once per version of the
+     * file: unchanged since the last run (size, inode, mtime), its sha256 stands.
+     */
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
         const fail = (property: string, reason: string): void => {
@@ -351,8 +266,6 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         if (failures.length > 0 || entry === undefined) {
             return { inputs: news, failures };
         }
-        // Installers and zips embed the tenant's enrollment secret: whatever an older version or
-        // a loose umask left, the build folder is private before anything else happens.
         const buildDir = news.buildDir as string;
         await this.once(`private:${buildDir}`, () => tightenBuildFolder(buildDir));
         const installerDir = typeof news.installerDir === "string" ? news.installerDir : "";
@@ -365,7 +278,6 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         if (source === "local") {
             localInstaller = await findLocalInstaller(installerDir, entry);
             localInstallerFingerprint = (await fileFingerprint(localInstaller)) ?? "";
-            // Hashed once per version of the file: unchanged since the last run, its sha256 stands.
             const old = olds as Partial<CheckedProps>;
             localInstallerSha256 = old.localInstaller === localInstaller && old.localInstallerFingerprint === localInstallerFingerprint && typeof old.localInstallerSha256 === "string"
                 ? old.localInstallerSha256
@@ -402,14 +314,17 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         return { inputs: { ...news, ...checked }, failures };
     }
 
+    /**
+     * What changes the zip, by name; state written when every entry had a zip name of its own
+     * (the shared name is an update); and the zip itself, which lives on this machine only: gone,
+     * or not what state says, it is rebuilt (size, inode and mtime as built: nothing is read;
+     * otherwise its bytes decide).
+     */
     async diff(_id: string, olds: UptycsAgentArtifactOutputs, news: CheckedProps): Promise<ArtifactDiffResult> {
         const diffs: string[] = ZIP_INPUTS.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
-        // State written when every entry had a zip name of its own: the shared name is an update.
         if (diffs.length === 0 && olds.zipFileName !== sharedZipName(olds, olds.zipSha256)) {
             diffs.push("zipFileName");
         }
-        // The zip lives on this machine only: rebuild it when it is gone or not what state says.
-        // Size, inode and mtime as built: nothing to read; otherwise its bytes decide.
         if (diffs.length === 0) {
             const fingerprint = await fileFingerprint(olds.zipPath);
             if (fingerprint === undefined || (fingerprint !== olds.zipFingerprint && (await this.zipSha256(olds.zipPath)) !== olds.zipSha256)) {
@@ -437,39 +352,28 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         return { outs: await this.build(news) };
     }
 
+    /** Removes the zip; installers stay cached: other stacks of the checkout may use them. */
     async delete(_id: string, props: UptycsAgentArtifactOutputs): Promise<void> {
         const fs: typeof import("fs") = require("fs");
-        // Installers stay cached: other stacks of the checkout may use them.
         await fs.promises.rm(props.zipPath, { force: true });
     }
 
     /**
      * The artifact's zip: built once per installer, scripts and build folder in this process
      * (entries that share them, e.g. every x86_64 RPM platform, get the same bytes), then
-     * hard-linked under the entry's own name.
+     * hard-linked under the entry's own name, once per file (several entries, or packages of one
+     * program, may want the same zip). The key stays an input: a rotated key of the same tenant
+     * changes no zip.
      */
     private async build(props: CheckedProps): Promise<UptycsAgentArtifactOutputs> {
-        const fs: typeof import("fs") = require("fs");
         const path: typeof import("path") = require("path");
         const source = props.installerSource === "local" ? `${props.localInstaller}@${props.localInstallerSha256}` : this.cacheDirOf(props);
         const first = await this.once(`zip:${props.buildDir}:${source}:${props.scriptsDigest}`, () => this.buildZip(props));
-        // Each entry keeps its own hard link, so deleting one entry's artifact never removes the
-        // file that other entries (and the S3 object they share) still read.
         const ownName = zipFileNameOf(props.entry.dir, props.version, first.sha256);
         const zipPath = path.join(props.buildDir, "zips", ownName);
         if (zipPath !== first.zipPath) {
-            // Once per file: several entries, or packages of one program, may want the same zip.
-            await this.once(`link:${zipPath}`, async () => {
-                const [have, want] = await Promise.all([fs.promises.stat(zipPath).catch(() => undefined), fs.promises.stat(first.zipPath)]);
-                if (have?.ino !== want.ino || have?.dev !== want.dev) {
-                    const part = partFile(path.dirname(zipPath), ownName);
-                    await fs.promises.rm(part, { force: true });
-                    await fs.promises.link(first.zipPath, part).catch(() => fs.promises.copyFile(first.zipPath, part));
-                    await fs.promises.rename(part, zipPath);
-                }
-            });
+            await this.once(`link:${zipPath}`, () => linkZip(first.zipPath, zipPath));
         }
-        // The key stays an input: a rotated key of the same tenant changes no zip.
         const { apiKey, scripts, ...checked } = props;
         return {
             ...checked,
@@ -492,147 +396,49 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         });
     }
 
-    /** The zip entries of the scripts for `installer`, and the installer's entry from `stream`. */
-    private entries(props: CheckedProps, installer: string, stream: NodeJS.ReadableStream): ZipEntry[] {
-        return [
-            ...Object.entries(fillScripts(props.scripts, installer)).map(([name, content]) => ({ name, content, mode: 0o755 })),
-            { name: installer, stream, mode: 0o644 },
-        ];
-    }
-
-    /** Moves a written zip part into `zips/` under its content-derived name. */
-    private async publishZip(props: CheckedProps, part: string, zip: ZipResult, installer: DownloadedInstaller): Promise<BuiltZip> {
-        const fs: typeof import("fs") = require("fs");
-        const path: typeof import("path") = require("path");
-        const zipDir = await prepareDir(props.buildDir, "zips");
-        const zipPath = path.join(zipDir, `${props.entry.dir}-${props.version}-${zip.sha256.slice(0, 12)}.zip`);
-        await fs.promises.rename(part, zipPath);
-        return { ...zip, zipPath, installer };
-    }
-
     /**
      * Builds the zip in one pass over the installer's bytes: as they arrive from the Uptycs API
-     * (hashed, CRC-32'd and written straight into the zip, which the cache then keeps), from the
-     * cache's zip (read once, verified as it is read), or from the local folder (read once).
+     * (one download per installer per process, the zip then kept as the cache's copy), from the
+     * cache's zip (read once, verified as it is read; a corrupt cache, never published, is
+     * dropped and downloaded again, once), or from the local folder (whose fingerprint must be
+     * the one `check` hashed: a change means the file changed since).
      */
     private async buildZip(props: CheckedProps, retried = false): Promise<BuiltZip> {
-        const fs: typeof import("fs") = require("fs");
-        const path: typeof import("path") = require("path");
-        const { pipeline }: typeof import("stream") = require("stream");
+        const target: ZipTarget = { buildDir: props.buildDir, entryDir: props.entry.dir, version: props.version, scripts: props.scripts };
         if (props.installerSource === "local") {
-            // `check` hashed this version of the file; a changed fingerprint means it changed since.
             if ((await fileFingerprint(props.localInstaller)) !== props.localInstallerFingerprint) {
                 throw new Error(`installerDir: ${props.localInstaller} changed while the update ran; run it again`);
             }
-            const fileName = path.basename(props.localInstaller);
-            const part = partFile(await prepareDir(props.buildDir, "zips"), `${props.entry.dir}-${props.localInstallerSha256.slice(0, 16)}`);
-            try {
-                const zip = await writeDeterministicZip(this.entries(props, fileName, fs.createReadStream(props.localInstaller)), part);
-                const { size } = await fs.promises.stat(props.localInstaller);
-                countIo("read", size);
-                return await this.publishZip(props, part, zip, { fileName, size, sha256: props.localInstallerSha256 });
-            } finally {
-                await fs.promises.rm(part, { force: true });
-            }
+            return zipFromFile(target, props.localInstaller, props.localInstallerSha256);
         }
         const cacheDir = this.cacheDirOf(props);
         const memo = `installer:${props.buildDir}/${cacheDir}`;
-        // One download per installer per process; it builds this artifact's zip on the way.
+        const owner = { tenant: props.tenant, assetGroupId: props.assetGroupId, uptPackage: props.entry.upt_package };
         let downloaded: BuiltZip | undefined;
         const carrier = await this.once(memo, async () => {
             const dir = await prepareDir(props.buildDir, ...cacheDir.split("/"));
-            const cached = await this.cachedInstaller(props, dir);
+            const cached = await readCachedInstaller(dir, owner);
             if (cached !== undefined) {
                 return cached;
             }
-            const got = await this.download(props, dir);
+            const request = {
+                uptPackage: props.entry.upt_package, arch: props.entry.arch_type, version: props.version, sensorOnly: props.sensorOnly, assetGroupId: props.assetGroupId,
+            };
+            const got = await downloadIntoZip(await this.apiKey(props.apiKey), request, this.policy, target, dir, owner);
             downloaded = got.zip;
             return got.carrier;
         });
         if (downloaded !== undefined) {
             return downloaded;
         }
-        const part = partFile(await prepareDir(props.buildDir, "zips"), `${props.entry.dir}-${carrier.sha256.slice(0, 16)}`);
         try {
-            const tap = hashingTap();
-            pipeline(fs.createReadStream(carrier.file, { start: carrier.dataOffset, end: carrier.dataOffset + carrier.size - 1 }), tap.stream, () => undefined);
-            const zip = await writeDeterministicZip(this.entries(props, carrier.fileName, tap.stream), part);
-            countIo("read", carrier.size);
-            const read = await tap.result;
-            if (read.size !== carrier.size || read.sha256 !== carrier.sha256) {
-                throw new CorruptCache(`the cached installer ${carrier.fileName} is not what was downloaded`);
-            }
-            return await this.publishZip(props, part, zip, carrier);
+            return await zipFromCache(target, carrier);
         } catch (e) {
             if (!(e instanceof CorruptCache) || retried) {
                 throw e;
             }
-            // Never published: dropped, and downloaded again.
-            await fs.promises.rm(path.join(path.dirname(carrier.file), "installer.json"), { force: true });
             this.memo?.delete(memo);
             return this.buildZip(props, true);
-        } finally {
-            await fs.promises.rm(part, { force: true });
-        }
-    }
-
-    /**
-     * The installer in the cache folder `dir`, when `installer.json` is there, is this tenant's
-     * and asset group's, and its zip holds the bytes it names; `undefined` otherwise (a folder
-     * of an older version of the program, a killed download).
-     */
-    private async cachedInstaller(props: CheckedProps, dir: string): Promise<CarrierZip | undefined> {
-        const fs: typeof import("fs") = require("fs");
-        const path: typeof import("path") = require("path");
-        const metaFile = path.join(dir, "installer.json");
-        const meta = await fs.promises.readFile(metaFile, "utf8").then((t) => JSON.parse(t) as Partial<CachedInstaller>).catch(() => undefined);
-        if (meta === undefined) {
-            return undefined;
-        }
-        const file = path.join(dir, CARRIER_ZIP);
-        const stat = await fs.promises.stat(file).catch(() => undefined);
-        if (meta.tenant === props.tenant && meta.assetGroupId === props.assetGroupId && meta.zipFile === CARRIER_ZIP
-            && typeof meta.fileName === "string" && installerNameProblem(meta.fileName, props.entry.upt_package) === undefined
-            && typeof meta.sha256 === "string" && Number.isInteger(meta.size) && Number.isInteger(meta.dataOffset)
-            && stat !== undefined && stat.size >= meta.dataOffset! + meta.size!) {
-            return { ...(meta as CachedInstaller), file };
-        }
-        await fs.promises.rm(metaFile, { force: true });
-        return undefined;
-    }
-
-    /**
-     * Downloads the installer straight into this artifact's zip (a part file in the cache folder
-     * `dir`), then publishes that zip and keeps it, hard-linked, as the cache's zip.
-     */
-    private async download(props: CheckedProps, dir: string): Promise<{ carrier: CarrierZip; zip: BuiltZip }> {
-        const fs: typeof import("fs") = require("fs");
-        const path: typeof import("path") = require("path");
-        const { pipeline }: typeof import("stream") = require("stream");
-        const apiKey = await this.apiKey(props.apiKey);
-        const part = partFile(dir, "download");
-        try {
-            const got = await downloadInstaller(apiKey, {
-                uptPackage: props.entry.upt_package, arch: props.entry.arch_type, version: props.version, sensorOnly: props.sensorOnly, assetGroupId: props.assetGroupId,
-            }, this.policy, async (fileName, body, progress) => {
-                const tap = hashingTap(progress);
-                // A broken body fails the zip (the tap's error ends the archive).
-                pipeline(body, tap.stream, () => undefined);
-                const zip = await writeDeterministicZip(this.entries(props, fileName, tap.stream), part);
-                return { ...(await tap.result), zip };
-            });
-            const carrierFile = path.join(dir, CARRIER_ZIP);
-            const meta: CachedInstaller = {
-                tenant: props.tenant, assetGroupId: props.assetGroupId, fileName: got.fileName, size: got.size, sha256: got.sha256,
-                zipFile: CARRIER_ZIP, dataOffset: await zipEntryDataOffset(part, got.fileName),
-            };
-            await fs.promises.rm(carrierFile, { force: true });
-            await fs.promises.link(part, carrierFile).catch(() => fs.promises.copyFile(part, carrierFile));
-            await writeFileAtomic(path.join(dir, "installer.json"), JSON.stringify(meta, null, 2));
-            const installer = { fileName: got.fileName, size: got.size, sha256: got.sha256 };
-            return { carrier: { ...meta, file: carrierFile }, zip: await this.publishZip(props, part, got.zip, installer) };
-        } finally {
-            await fs.promises.rm(part, { force: true });
         }
     }
 }

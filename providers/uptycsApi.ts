@@ -30,7 +30,8 @@ const API_KEY_FIELDS = ["customerId", "key", "secret", "domain", "domainSuffix"]
 
 /**
  * Parses the key file's JSON.
- * @param source names the file or config key in error messages (never the content).
+ * @param source names the file or config key in error messages (never the content: even the
+ *   JSON parser's message is dropped, as it can quote the text, which holds the secret).
  * @throws Error naming `source` and the missing or mistyped field.
  */
 export function parseApiKey(text: string, source: string): UptycsApiKey {
@@ -38,7 +39,6 @@ export function parseApiKey(text: string, source: string): UptycsApiKey {
     try {
         parsed = JSON.parse(text);
     } catch {
-        // The parser's message can quote the text, which holds the secret.
         throw new Error(`${source} is not valid JSON`);
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
@@ -152,7 +152,10 @@ export interface BodyReading {
  * node-fetch 2 never ends a body whose connection closed short of its Content-Length, so each
  * attempt watches its own connection: once it has closed, what was received is still read, and
  * a body that then stops for {@link CLOSED_BODY_GRACE_MS} is aborted; `reading.closed` tells
- * `consume` why.
+ * `consume` why. One connection per attempt (no keep-alive), so its close is this response's end.
+ * Retries back off with jitter, so parallel downloads do not retry in step; a server's
+ * Retry-After (429, 503) is waited out before that, unless it is longer than a request may idle
+ * (`policy.idleTimeoutMs`): not worth holding the run for, it fails at once.
  * @throws UptycsApiError on 4xx (401/403: credentials rejected), or after the last retry.
  */
 export async function uptycsGet<T>(
@@ -177,7 +180,6 @@ export async function uptycsGet<T>(
             },
         };
         reading.touch();
-        // One connection per attempt (no keep-alive), so its close is this response's end.
         const agent = new https.Agent({ keepAlive: false });
         const connect = agent.createConnection.bind(agent);
         agent.createConnection = (options, callback) => {
@@ -204,7 +206,6 @@ export async function uptycsGet<T>(
             }
             if (response.status === 429 || response.status >= 500) {
                 const asked = response.status === 429 || response.status === 503 ? retryAfterMs(response.headers.get("retry-after"), Date.now()) : undefined;
-                // A wait longer than a request may idle is not worth holding the run for.
                 if (asked !== undefined && asked > policy.idleTimeoutMs) {
                     throw new pRetry.AbortError(apiError(`${what} answered HTTP ${response.status} asking to retry after ${asked / 1000} s `
                         + `(Retry-After: ${response.headers.get("retry-after")}), longer than uptycs:requestTimeout (${policy.idleTimeoutMs / 1000} s): try again later`, response.status));
@@ -227,8 +228,6 @@ export async function uptycsGet<T>(
         }
     };
     try {
-        // Our backoff is jittered (randomize), so parallel downloads do not retry in step; a
-        // server's Retry-After is waited out before it.
         return await pRetry(attempt, {
             retries: policy.retries, factor: 2, minTimeout: policy.minBackoffMs, randomize: true,
             onFailedAttempt: async (e) => {
@@ -322,6 +321,8 @@ export type InstallerSink<T extends { readonly size: number }> = (fileName: stri
  * Streams an installer into `sink` (e.g. straight into a zip, hashing on the way; memory stays
  * flat in installer size), once its file name is validated. The sink must call `progress` with
  * the bytes received so far and return their count as `size`; a retried attempt calls it again.
+ * A connection that closed early is a short body, whatever the HTTP client calls it; an idle
+ * timeout (an abort on an open connection) is reported as such by {@link uptycsGet}.
  * @throws UptycsApiError for a bad file name, an empty body, or a body shorter than
  *   Content-Length after the last retry.
  */
@@ -354,8 +355,6 @@ export async function downloadInstaller<T extends { readonly size: number }>(
                 reading.touch();
             });
         } catch (e) {
-            // A connection that closed early is a short body, whatever the HTTP client calls it;
-            // an idle timeout (an abort on an open connection) is reported as such by uptycsGet.
             if (((e as Error).name !== "AbortError" || reading.closed) && expected !== undefined && received < expected) {
                 throw short(received);
             }

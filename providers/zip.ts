@@ -26,12 +26,11 @@ export interface ZipResult {
  * Writes `entries` (in name order) to `dest` and returns its size and sha256. Text entries are
  * deflated; stream entries are stored (installers are already compressed, and storing keeps the
  * build at the network's or disk's speed), their CRC-32 computed as they pass. Memory stays
- * flat. An error of a stream entry fails the write.
+ * flat: archiver buffers up to 1 MB per stage by default, which made the provider host's memory
+ * grow with concurrent downloads; 64 KB keeps it flat. An error of a stream entry fails the write.
  */
 export async function writeDeterministicZip(entries: readonly ZipEntry[], dest: string): Promise<ZipResult> {
     const archiver: typeof import("archiver") = require("archiver");
-    // archiver buffers up to 1 MB per stage by default; with downloads streaming through it, that
-    // made the provider host's memory grow with concurrent downloads. 64 KB keeps it flat.
     const archive = archiver("zip", { zlib: { level: 9 }, highWaterMark: 64 * 1024 });
     const written = writeHashed(archive, dest);
     const date = new Date(ZIP_ENTRY_DATE_MS);
@@ -49,7 +48,8 @@ export async function writeDeterministicZip(entries: readonly ZipEntry[], dest: 
 
 /**
  * Where the bytes of entry `name` start in `zipFile` (read from its central directory and the
- * entry's local header: a few hundred bytes, whatever the zip's size).
+ * entry's local header: a few hundred bytes, whatever the zip's size; the end record is its last
+ * 22 bytes, as this module writes no zip comment).
  * @throws Error when the zip has no such entry or is not a zip this module wrote.
  */
 export async function zipEntryDataOffset(zipFile: string, name: string): Promise<number> {
@@ -62,7 +62,6 @@ export async function zipEntryDataOffset(zipFile: string, name: string): Promise
             const { bytesRead } = await handle.read(buf, 0, length, position);
             return buf.subarray(0, bytesRead);
         };
-        // End of central directory: 22 bytes, no comment (this module writes none).
         const eocd = await read(size - 22, 22);
         if (eocd.readUInt32LE(0) !== 0x06054b50) {
             throw new Error(`${zipFile} has no zip end record`);
