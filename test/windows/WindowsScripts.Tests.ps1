@@ -133,28 +133,16 @@ Describe 'install.ps1' {
 }
 
 Describe 'update.ps1' {
-    It 'upgrades in place through the MSI major upgrade (one transaction)' {
-        $h = New-WindowsHost -Installed 'protect-5.7.0.25'
-        $r = Invoke-PackageScript $h 'protect-5.8.0.3' 'update.ps1'
+    It 'updates <From> to <To> <How>' -ForEach @(
+        @{ From = 'protect-5.7.0.25'; To = 'protect-5.8.0.3'; How = 'through the MSI major upgrade (one transaction)'; Calls = @('/i protect-5.8.0.3 0') }
+        @{ From = 'protect-5.7.0.25'; To = 'protect-5.7.0.26'; How = 'removing the old first: the major upgrade keeps a version that differs in the fourth field only'; Calls = @('/x protect-5.7.0.25 0', '/i protect-5.7.0.26 0') }
+        @{ From = 'protect-5.8.0.3'; To = 'protect-5.7.0.25'; How = 'back (a pinned rollback), removing the newer first: the MSI alone refuses a downgrade'; Calls = @('/x protect-5.8.0.3 0', '/i protect-5.7.0.25 0') }
+    ) {
+        $h = New-WindowsHost -Installed $From
+        $r = Invoke-PackageScript $h $To 'update.ps1'
         $r.ExitCode | Should -Be 0 -Because $r.Output
-        Get-MsiexecCall $h | Should -Be @('/i protect-5.8.0.3 0')
-        Get-InstalledAgent $h | Should -Be @('protect-5.8.0.3')
-    }
-
-    It 'removes a version the major upgrade keeps (it differs in the fourth field only)' {
-        $h = New-WindowsHost -Installed 'protect-5.7.0.25'
-        $r = Invoke-PackageScript $h 'protect-5.7.0.26' 'update.ps1'
-        $r.ExitCode | Should -Be 0 -Because $r.Output
-        Get-MsiexecCall $h | Should -Be @('/x protect-5.7.0.25 0', '/i protect-5.7.0.26 0')
-        Get-InstalledAgent $h | Should -Be @('protect-5.7.0.26')
-    }
-
-    It 'goes back to an older version (a pinned rollback), which the MSI alone refuses' {
-        $h = New-WindowsHost -Installed 'protect-5.8.0.3'
-        $r = Invoke-PackageScript $h 'protect-5.7.0.25' 'update.ps1'
-        $r.ExitCode | Should -Be 0 -Because $r.Output
-        Get-MsiexecCall $h | Should -Be @('/x protect-5.8.0.3 0', '/i protect-5.7.0.25 0')
-        Get-InstalledAgent $h | Should -Be @('protect-5.7.0.25')
+        Get-MsiexecCall $h | Should -Be $Calls
+        Get-InstalledAgent $h | Should -Be @($To)
     }
 }
 
