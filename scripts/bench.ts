@@ -297,8 +297,13 @@ async function main(): Promise<void> {
         ...rows.map((r) => `| ${r.join(" | ")} |`),
         "",
     ].join("\n");
-    fs.mkdirSync(path.join(ROOT, "docs"), { recursive: true });
-    fs.writeFileSync(path.join(ROOT, "docs", "benchmarks.md"), md);
+    // The latest figures replace the file's first section only: the dated before/after sections
+    // (`## ...`) below it are the record of past changes.
+    const file = path.join(ROOT, "docs", "benchmarks.md");
+    const previous = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    const history = previous.indexOf("\n## ");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, history < 0 ? md : `${md}${previous.slice(history)}`);
     console.log("\nwritten to docs/benchmarks.md");
 }
 
