@@ -13,7 +13,8 @@ const load = (file: string): Yaml => yaml.load(fs.readFileSync(path.join(ROOT, f
 const OBJECT_KEYS = ["tags", "association", "installOnPublish", "healthCheck", "organization"];
 /** The provider settings, read as `uptycs:<key>` in any project. */
 const PROVIDER_KEYS = ["apiKey", "apiKeyFile", "requestTimeout", "requestRetries", "requestBackoff"]; // set with --path, not declarable in Pulumi.yaml
-const configTs = fs.readFileSync(path.join(ROOT, "config.ts"), "utf8") + fs.readFileSync(path.join(ROOT, "providers", "uptycsAgentArtifact.ts"), "utf8");
+// Where stack config is read: the program's config, and the artifact provider's `configure` and its settings.
+const configTs = ["config.ts", "providers/uptycsAgentArtifact.ts", "providers/artifactSettings.ts"].map((f) => fs.readFileSync(path.join(ROOT, f), "utf8")).join("\n");
 
 describe("Pulumi.yaml and the example stack files", () => {
     const project = load("Pulumi.yaml");
