@@ -8,8 +8,10 @@
  */
 import { installerNameProblem } from "../platforms/installer";
 import { UptPackage } from "../platforms/mapping";
-import { writeFileAtomic } from "./buildFolder";
+import { countIo, hashingTap, writeFileAtomic } from "./buildFolder";
 import { DownloadedInstaller } from "./uptycsApi";
+import { writeDeterministicZip } from "./zip";
+import { BuiltZip, publishZip, throughPart, zipEntries, ZipTarget } from "./zipAssembly";
 
 /** `installer.json` of a cached installer: whose it is, what was downloaded, and where its bytes are. */
 export interface CachedInstaller extends DownloadedInstaller {
@@ -39,8 +41,8 @@ export class CorruptCache extends Error {}
 
 /** The name of the cache's zip that holds the installer. */
 const CARRIER_ZIP = "installer.zip";
-/** The cache entry's description (./zipAssembly drops it when the bytes are not what it says). */
-export const META_FILE = "installer.json";
+/** The cache entry's description. */
+const META_FILE = "installer.json";
 
 /**
  * The installer in the cache folder `dir`, when `installer.json` is there, is `owner`'s and its
@@ -85,3 +87,26 @@ export async function keepInCache(dir: string, zip: string, owner: CacheOwner, i
     return { ...meta, file };
 }
 
+/**
+ * The zip of a cached installer, its bytes read once from the cache's zip and verified as they
+ * are read.
+ * @throws CorruptCache when they are not what the cache says: nothing is published, and the
+ *   cache's description is dropped (the next read finds no cached installer).
+ */
+export async function zipFromCache(target: ZipTarget, carrier: CarrierZip): Promise<BuiltZip> {
+    const fs: typeof import("fs") = require("fs");
+    const path: typeof import("path") = require("path");
+    const { pipeline }: typeof import("stream") = require("stream");
+    return throughPart(target, carrier.sha256.slice(0, 16), async (part) => {
+        const tap = hashingTap();
+        pipeline(fs.createReadStream(carrier.file, { start: carrier.dataOffset, end: carrier.dataOffset + carrier.size - 1 }), tap.stream, () => undefined);
+        const zip = await writeDeterministicZip(zipEntries(target.scripts, carrier.fileName, tap.stream), part);
+        countIo("read", carrier.size);
+        const read = await tap.result;
+        if (read.size !== carrier.size || read.sha256 !== carrier.sha256) {
+            await fs.promises.rm(path.join(path.dirname(carrier.file), META_FILE), { force: true });
+            throw new CorruptCache(`the cached installer ${carrier.fileName} is not what was downloaded`);
+        }
+        return publishZip(target, part, zip, carrier);
+    });
+}

@@ -26,10 +26,10 @@ import { INSTALLER_PLACEHOLDER, PackageScripts, scriptsDigest } from "../platfor
 import { isAgentVersion, LATEST } from "../platforms/version";
 import { InstallerSource, ProviderSetting, providerSetting, requestPolicyFromConfig, SETTINGS_NAMESPACE } from "./artifactSettings";
 import { fileFingerprint, installerCacheDir, prepareDir, sha256File, tightenBuildFolder } from "./buildFolder";
-import { CorruptCache, readCachedInstaller } from "./installerCache";
+import { CorruptCache, readCachedInstaller, zipFromCache } from "./installerCache";
 import { downloadIntoZip } from "./installerDownload";
 import { DEFAULT_REQUEST_POLICY, getAssetGroupId, getOfferedVersions, parseApiKey, RequestPolicy, tenantId, UptycsApiKey } from "./uptycsApi";
-import { BuiltZip, linkZip, zipFromCache, zipFromFile, ZipTarget } from "./zipAssembly";
+import { BuiltZip, linkZip, zipFromFile, ZipTarget } from "./zipAssembly";
 
 /** Inputs of {@link UptycsAgentArtifact}. */
 export interface UptycsAgentArtifactInputs {

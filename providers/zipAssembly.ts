@@ -4,8 +4,7 @@
  * (./zip), then moved into `<buildDir>/zips/` under a name derived from its content.
  */
 import { fillScripts, PackageScripts } from "../platforms/scripts";
-import { countIo, hashingTap, partFile, prepareDir } from "./buildFolder";
-import { CarrierZip, CorruptCache, META_FILE } from "./installerCache";
+import { countIo, partFile, prepareDir } from "./buildFolder";
 import { DownloadedInstaller } from "./uptycsApi";
 import { writeDeterministicZip, ZipEntry, ZipResult } from "./zip";
 
@@ -50,7 +49,7 @@ export async function publishZip(target: ZipTarget, part: string, zip: ZipResult
  * Writes the zip from a part file named after `base` in `zips/` by `write`, publishes it, and
  * removes the part whatever happens.
  */
-async function throughPart(target: ZipTarget, base: string, write: (part: string) => Promise<BuiltZip>): Promise<BuiltZip> {
+export async function throughPart(target: ZipTarget, base: string, write: (part: string) => Promise<BuiltZip>): Promise<BuiltZip> {
     const fs: typeof import("fs") = require("fs");
     const part = partFile(await prepareDir(target.buildDir, "zips"), `${target.entryDir}-${base}`);
     try {
@@ -70,30 +69,6 @@ export async function zipFromFile(target: ZipTarget, file: string, sha256: strin
         const { size } = await fs.promises.stat(file);
         countIo("read", size);
         return publishZip(target, part, zip, { fileName, size, sha256 });
-    });
-}
-
-/**
- * The zip of a cached installer, its bytes read once from the cache's zip and verified as they
- * are read.
- * @throws CorruptCache when they are not what the cache says: nothing is published, and the
- *   cache's description is dropped (the next read finds no cached installer).
- */
-export async function zipFromCache(target: ZipTarget, carrier: CarrierZip): Promise<BuiltZip> {
-    const fs: typeof import("fs") = require("fs");
-    const path: typeof import("path") = require("path");
-    const { pipeline }: typeof import("stream") = require("stream");
-    return throughPart(target, carrier.sha256.slice(0, 16), async (part) => {
-        const tap = hashingTap();
-        pipeline(fs.createReadStream(carrier.file, { start: carrier.dataOffset, end: carrier.dataOffset + carrier.size - 1 }), tap.stream, () => undefined);
-        const zip = await writeDeterministicZip(zipEntries(target.scripts, carrier.fileName, tap.stream), part);
-        countIo("read", carrier.size);
-        const read = await tap.result;
-        if (read.size !== carrier.size || read.sha256 !== carrier.sha256) {
-            await fs.promises.rm(path.join(path.dirname(carrier.file), META_FILE), { force: true });
-            throw new CorruptCache(`the cached installer ${carrier.fileName} is not what was downloaded`);
-        }
-        return publishZip(target, part, zip, carrier);
     });
 }
 
