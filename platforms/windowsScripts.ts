@@ -130,7 +130,7 @@ function Wait-Agent {
   if (-not $svc) { Write-Output "\${PackageName}: ERROR: the agent service $Service is not installed"; exit 1 }
   if ($svc.Status -eq 'Stopped' -and $svc.StartType -eq 'Automatic') {
     Write-Output "\${PackageName}: starting $Service"
-    try { $svc.Start() } catch { Write-Output "\${PackageName}: starting $Service failed: $($_.Exception.InnerException.Message)" }
+    try { $svc.Start() } catch { Write-Output "\${PackageName}: starting $Service failed: $($_.Exception.Message)" }
   }
   try {
     $svc.WaitForStatus('Running', [TimeSpan]::FromSeconds($HealthTimeout))
