@@ -23,6 +23,7 @@ import { publishRegion } from "./component/publishRegion";
 import { providerScope, regionScope } from "./component/regionScope";
 import { installRegion, RegionInstall, RegionRollout } from "./component/stagedRollout";
 import { isKnown, KnownPackageArgs, SHAPING_ARGUMENTS, UptycsDistributorPackageArgs } from "./packageArgs";
+import { Build, buildOf } from "./platforms/coverage";
 import { AgentMappingEntry, versionKey } from "./platforms/mapping";
 import { stagesOverlappingFleet } from "./platforms/rollout";
 import { ArgumentError, isArgumentError, ResolvedPackageArgs, resolvePackageArgs } from "./resolvePackageArgs";
@@ -60,6 +61,8 @@ export interface PublishedRegion {
     readonly documentVersion: string;
     /** The bucket holding the zips and the manifest. */
     readonly bucketName: string;
+    /** With `association`: the fleet association's name, whose targets the coverage report (`npm run coverage`) reads. */
+    readonly fleetAssociation?: string;
 }
 
 /** The component's outputs, as {@link UptycsDistributorPackage} exposes them. */
@@ -67,6 +70,7 @@ interface PackageOutputs {
     readonly packageName: pulumi.Output<string>;
     readonly documentVersion: pulumi.Output<string>;
     readonly agentVersion: pulumi.Output<string>;
+    readonly agentBuild: pulumi.Output<Build>;
     readonly bucketName: pulumi.Output<string>;
     readonly zips: pulumi.Output<Record<string, string>>;
     readonly regions: pulumi.Output<Record<string, PublishedRegion>>;
@@ -96,6 +100,8 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     public readonly documentVersion: pulumi.Output<string>;
     /** The agent version published, e.g. `5.14.2.21`. */
     public readonly agentVersion: pulumi.Output<string>;
+    /** The agent build published: `protect` (Uptycs Protect) or `sensor-only`. */
+    public readonly agentBuild: pulumi.Output<Build>;
     /** The bucket holding the zips and the manifest in the first region. */
     public readonly bucketName: pulumi.Output<string>;
     /** `platform/version/arch` → zip file name. */
@@ -128,13 +134,14 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             const built = pulumi.output(shaping).apply((known) => this.build(name, { ...args, ...known } as KnownPackageArgs, explicitProvider));
             outputs = {
                 packageName: built.apply((o) => o.packageName), documentVersion: built.apply((o) => o.documentVersion),
-                agentVersion: built.apply((o) => o.agentVersion), bucketName: built.apply((o) => o.bucketName),
+                agentVersion: built.apply((o) => o.agentVersion), agentBuild: built.apply((o) => o.agentBuild), bucketName: built.apply((o) => o.bucketName),
                 zips: built.apply((o) => o.zips), regions: built.apply((o) => o.regions), rollout: built.apply((o) => o.rollout),
             };
         }
         this.packageName = outputs.packageName;
         this.documentVersion = outputs.documentVersion;
         this.agentVersion = outputs.agentVersion;
+        this.agentBuild = outputs.agentBuild;
         this.bucketName = outputs.bucketName;
         this.zips = outputs.zips;
         this.regions = outputs.regions;
@@ -189,10 +196,12 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
             packageName: pulumi.output(cfg.packageName),
             documentVersion: published[0].documentVersion,
             agentVersion: artifacts[0].version,
+            agentBuild: pulumi.output(cfg.sensorOnly).apply(buildOf),
             bucketName: published[0].bucketName,
             zips: pulumi.all(artifacts.map((a) => a.zipFileName)).apply((names) => Object.fromEntries(names.map((n, i) => [targetOf(cfg.entries[i]), n]))),
-            regions: pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.documentArn, p.documentVersion, p.bucketName]))).apply((rows) =>
-                Object.fromEntries(rows.map(([region, documentArn, documentVersion, bucketName]) => [region, { documentArn, documentVersion, bucketName }]))),
+            regions: pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.documentArn, p.documentVersion, p.bucketName, p.fleetAssociation]))).apply((rows) =>
+                Object.fromEntries(rows.map(([region, documentArn, documentVersion, bucketName, fleetAssociation]) =>
+                    [region, { documentArn, documentVersion, bucketName, ...(fleetAssociation === undefined ? {} : { fleetAssociation }) }]))),
             rollout: pulumi.all(published.map((p, i) => pulumi.all([scopes[i].region, p.rollout]))).apply((rows) =>
                 Object.fromEntries(rows.filter((row): row is [string, RegionRollout] => row[1] !== undefined))),
         };

@@ -41,6 +41,8 @@ export interface RegionInstall {
     readonly fleetVersion: pulumi.Output<string>;
     /** With `association`: the rings and the fleet's version. */
     readonly rollout?: pulumi.Output<RegionRollout>;
+    /** With `association`: the fleet association's name (`<package>-install`), whose targets the coverage report reads. */
+    readonly fleetAssociation?: pulumi.Output<string>;
 }
 
 /**
@@ -101,9 +103,11 @@ function rollOutRings(name: string, cfg: ResolvedPackageArgs, scope: RegionScope
             .apply(([version, succeeded, failed, total]) => ({ name: stage.name, version, succeeded, failed, total })));
         fleetVersion = gate.approvedVersion;
     }
-    packageAssociation(cfg, scope, `${name}-association`, pulumi.interpolate`${document.name}-install`, fleetVersion, a);
+    const fleetName = pulumi.interpolate`${document.name}-install`;
+    const fleet = packageAssociation(cfg, scope, `${name}-association`, fleetName, fleetVersion, a);
     const rollout = pulumi.all([pulumi.all(stages), fleetVersion]).apply(([stages, fleetVersion]) => ({ stages, fleetVersion }));
-    return { fleetVersion, rollout };
+    // Once the association exists: the report reads it by this name.
+    return { fleetVersion, rollout, fleetAssociation: pulumi.all([fleet.associationName, fleetName]).apply(([made, wanted]) => made ?? wanted) };
 }
 
 /**

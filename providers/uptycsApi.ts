@@ -255,6 +255,56 @@ async function getItems(apiKey: UptycsApiKey, path: string, policy: RequestPolic
     });
 }
 
+/** Assets asked for per `GET /assets` page: the `limit` Uptycs list answers carry (1000). */
+export const ASSET_PAGE_SIZE = 1000;
+
+/**
+ * Every asset of the tenant (`GET /assets`), each mapped by `map` as its page arrives, so only
+ * what the caller keeps stays in memory; `progress` hears the count so far after each page.
+ *
+ * Paging is an assumption, as the reference documents none: Uptycs list answers carry `offset`
+ * and `limit` beside `items` (uptycs-client-go's fixtures: `"offset": 0, "limit": 1000`), so pages
+ * are asked for with `?limit=&offset=`, the next offset after the items received. The list ends
+ * with a page shorter than the `limit` the answer echoes (a server may cap what was asked), an
+ * answer without `limit` (a server that ignores paging sent the whole list), or a page that adds
+ * no asset not seen before (a server that ignores `offset`). Each page goes through
+ * {@link uptycsGet}: retries, and a 429's Retry-After waited out.
+ * @throws UptycsApiError naming `GET /assets…` and the tenant.
+ */
+export async function listAssets<T>(apiKey: UptycsApiKey, policy: RequestPolicy, map: (item: Record<string, unknown>) => T | undefined,
+    progress: (count: number) => void = () => undefined, pageSize = ASSET_PAGE_SIZE): Promise<T[]> {
+    const kept: T[] = [];
+    const seen = new Set<string>();
+    for (let offset = 0; ;) {
+        const path = `/assets?limit=${pageSize}&offset=${offset}`;
+        const page = await uptycsGet(apiKey, path, policy, async (response) => {
+            const body = (await response.json().catch(() => undefined)) as { items?: unknown; limit?: unknown } | undefined;
+            if (!body || !Array.isArray(body.items)) {
+                throw apiError(`GET ${path} on ${tenantOf(apiKey)} did not return a JSON object with 'items'`);
+            }
+            return { items: body.items as unknown[], limit: typeof body.limit === "number" ? body.limit : undefined };
+        });
+        let added = 0;
+        for (const item of page.items) {
+            const id = typeof item === "object" && item !== null ? (item as Record<string, unknown>).id : undefined;
+            if (typeof id !== "string" || seen.has(id)) {
+                continue;
+            }
+            seen.add(id);
+            added += 1;
+            const mapped = map(item as Record<string, unknown>);
+            if (mapped !== undefined) {
+                kept.push(mapped);
+            }
+        }
+        progress(seen.size);
+        if (page.limit === undefined || page.items.length < Math.min(page.limit, pageSize) || added === 0) {
+            return kept;
+        }
+        offset += page.items.length;
+    }
+}
+
 /**
  * The asset group id: the `id` of the `/objectGroups` item named exactly `assets`.
  * @throws UptycsApiError when there is no such group.

@@ -39,6 +39,7 @@ let suites: Record<string, string[]> = {
     "program-2": MOCK_SECOND,
     host: HOST_SUITES.host.map((f) => `test/program/${f}.test.ts`),
     unit: ["test/platforms/**/*.test.ts", "test/providers/**/*.test.ts"],
+    coverage: ["test/coverage/**/*.test.ts"],
 };
 
 const args = process.argv.slice(2);

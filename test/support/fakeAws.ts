@@ -11,8 +11,12 @@
 // access key id in its SigV4 `Authorization` header; every known key belongs to one account, and
 // as in AWS each account has its own documents in each region (the region of the SigV4
 // credential scope), so a request signed with another account's credentials, or for another
-// region, sees another package. The real AWS SDK reaches it through AWS_ENDPOINT_URL_SSM /
-// AWS_ENDPOINT_URL_STS.
+// region, sees another package. Managed nodes (DescribeInstanceInformation: tags, ping status,
+// platform, host name; filtered, 5-50 a page) and their software inventory (GetInventory
+// `AWS:Application`, only on nodes an `AWS-GatherSoftwareInventory` association targets, each
+// entity with all its applications, up to 100 a page); ListAssociations by name or document.
+// Any action can be made to answer ThrottlingException a number of times. The real AWS SDK
+// reaches it through AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL_STS.
 import * as http from "http";
 import { AddressInfo } from "net";
 
@@ -41,12 +45,27 @@ export interface FakeOutcome {
     readonly seconds?: number | "never";
 }
 
-/** A managed instance: its tags, and how a run of each package version ends on it. */
+/** An application as inventory records it (`AWS:Application`). */
+export interface FakeApplication {
+    readonly Name: string;
+    readonly Version: string;
+    readonly Publisher?: string;
+}
+
+/** A managed instance: its tags, how a run of each package version ends on it, and what SSM knows of it. */
 export interface FakeInstance {
     readonly id: string;
     readonly tags: Record<string, string>;
     /** The outcome for a version (the association's `version` parameter). */
     outcome: (version: string) => FakeOutcome;
+    /** `ComputerName`; default `ip-10-…​.ec2.internal` made from the id. */
+    computerName?: string;
+    /** `PlatformType`; default Linux. */
+    platformType?: "Linux" | "Windows" | "MacOS";
+    /** `PingStatus`; default Online. */
+    pingStatus?: "Online" | "ConnectionLost" | "Inactive";
+    /** Installed applications, reported by inventory where it is gathered. */
+    applications?: FakeApplication[];
 }
 
 /** What the AWS provider sends for an `aws.ssm.Association`. */
@@ -122,6 +141,8 @@ export class FakeAws {
      */
     listsQueuedTargets = true;
     readonly calls: FakeAwsCall[] = [];
+    /** Action → how many more calls of it answer ThrottlingException (as SSM does under its rate limit). */
+    readonly throttle = new Map<string, number>();
     private sessions = 0;
     private server?: http.Server;
 
@@ -189,6 +210,11 @@ export class FakeAws {
         ids.forEach((id) => this.instances(account, region).set(id, { id, tags, outcome }));
     }
 
+    /** Adds managed nodes as SSM knows them (tags, platform, host name, ping, applications); runs succeed unless `outcome` says otherwise. */
+    addNodes(account: string, region: string, nodes: (Partial<FakeInstance> & { readonly id: string })[]): void {
+        nodes.forEach((n) => this.instances(account, region).set(n.id, { tags: {}, outcome: () => ({ status: "Success" }), ...n }));
+    }
+
     private associations(account: string, region: string): Map<string, FakeAssociation> {
         let found = this.associationsByPlace.get(`${account}/${region}`);
         if (found === undefined) {
@@ -231,9 +257,7 @@ export class FakeAws {
 
     /** A run of the association's current version on every instance its targets match now. */
     private startRun(account: string, region: string, a: FakeAssociation): void {
-        const matches = (i: FakeInstance): boolean => a.input.targets.every((t) => (t.key === "InstanceIds"
-            ? t.values.includes("*") || t.values.includes(i.id)
-            : t.key.startsWith("tag:") && t.values.includes(i.tags[t.key.slice(4)])));
+        const matches = (i: FakeInstance): boolean => FakeAws.targets(a.input, i);
         const version = a.input.parameters.version ?? "";
         const n = ++this.serial;
         const createdMs = Date.now() + this.runStartSeconds * 1000;
@@ -296,6 +320,14 @@ export class FakeAws {
         if (owner === undefined) {
             return send(400, { __type: "UnrecognizedClientException", message: "The security token included in the request is invalid." });
         }
+        const throttled = this.throttle.get(action) ?? 0;
+        if (throttled > 0) {
+            this.throttle.set(action, throttled - 1);
+            return send(400, { __type: "ThrottlingException", message: "Rate exceeded" });
+        }
+        if (["DescribeInstanceInformation", "ListAssociations", "GetInventory"].includes(action)) {
+            return this.fleet(action, input, owner.account, region, send);
+        }
         if (action.includes("Association")) {
             return this.stateManager(action, input, owner.account, region, send);
         }
@@ -324,6 +356,81 @@ export class FakeAws {
             return send(200, {});
         }
         send(400, { __type: "UnknownOperationException", message: action });
+    }
+
+    /** One page of `items` from NextToken (an opaque offset), MaxResults (≤ `max`) at a time. */
+    private page<T>(items: T[], input: Record<string, unknown>, max: number): { items: T[]; NextToken?: string } {
+        const size = Math.min(Number(input.MaxResults ?? this.pageSize), max);
+        const from = input.NextToken === undefined ? 0 : Number(Buffer.from(String(input.NextToken), "base64").toString().replace(/^offset:/, ""));
+        const next = from + size;
+        return { items: items.slice(from, next), NextToken: next < items.length ? Buffer.from(`offset:${next}`).toString("base64") : undefined };
+    }
+
+    /** Whether association `a`'s targets match instance `i` (tag values ANDed across targets; `InstanceIds` with `*` for all). */
+    private static targets(a: FakeAssociationInput, i: FakeInstance): boolean {
+        return a.targets.every((t) => (t.key === "InstanceIds"
+            ? t.values.includes("*") || t.values.includes(i.id)
+            : t.key.startsWith("tag:") && t.values.includes(i.tags[t.key.slice(4)])));
+    }
+
+    /** Managed nodes, associations by name, and inventory, as SSM reports them. */
+    private fleet(action: string, input: Record<string, unknown>, account: string, region: string, send: (status: number, payload: unknown) => void): void {
+        const nodes = [...this.instances(account, region).values()];
+        const associations = [...this.associations(account, region).values()];
+        if (action === "DescribeInstanceInformation") {
+            const max = input.MaxResults === undefined ? undefined : Number(input.MaxResults);
+            if (max !== undefined && (max < 5 || max > 50)) {
+                return send(400, { __type: "ValidationException", message: `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value between 5 and 50` });
+            }
+            const filters = (input.Filters as { Key: string; Values: string[] }[] | undefined) ?? [];
+            const known = (k: string): boolean => k.startsWith("tag:") || ["tag-key", "InstanceIds", "PingStatus", "PlatformTypes", "ResourceType", "AssociationStatus", "AgentVersion"].includes(k);
+            const bad = filters.find((f) => !known(f.Key));
+            if (bad !== undefined) {
+                return send(400, { __type: "InvalidFilterKey", message: `The filter key ${bad.Key} is not valid` });
+            }
+            const field = (n: FakeInstance, key: string): string[] => {
+                if (key.startsWith("tag:")) {
+                    return n.tags[key.slice(4)] === undefined ? [] : [n.tags[key.slice(4)]];
+                }
+                return key === "tag-key" ? Object.keys(n.tags) : key === "InstanceIds" ? [n.id] : key === "PingStatus" ? [n.pingStatus ?? "Online"]
+                    : key === "PlatformTypes" ? [n.platformType ?? "Linux"] : key === "ResourceType" ? [n.id.startsWith("mi-") ? "ManagedInstance" : "EC2Instance"] : [];
+            };
+            const rows = nodes.filter((n) => filters.every((f) => field(n, f.Key).some((v) => f.Values.includes(v)))).map((n) => ({
+                InstanceId: n.id, PingStatus: n.pingStatus ?? "Online", LastPingDateTime: Date.now() / 1000 - (n.pingStatus === undefined || n.pingStatus === "Online" ? 60 : 86_400),
+                AgentVersion: "3.3.1345.0", IsLatestVersion: false, PlatformType: n.platformType ?? "Linux",
+                PlatformName: n.platformType === "Windows" ? "Microsoft Windows Server 2022 Datacenter" : "Amazon Linux", PlatformVersion: n.platformType === "Windows" ? "10.0.20348" : "2023",
+                ResourceType: n.id.startsWith("mi-") ? "ManagedInstance" : "EC2Instance", IPAddress: "10.0.0.1",
+                ComputerName: n.computerName ?? `ip-10-0-${parseInt(n.id.slice(-4), 16) >> 8}-${parseInt(n.id.slice(-4), 16) & 255}.ec2.internal`,
+            }));
+            const { items, NextToken } = this.page(rows, input, 50);
+            return send(200, { InstanceInformationList: items, NextToken });
+        }
+        if (action === "ListAssociations") {
+            const filters = (input.AssociationFilterList as { key: string; value: string }[] | undefined) ?? [];
+            const rows = associations.filter((a) => filters.every((f) => (f.key === "AssociationName" ? a.input.associationName === f.value
+                : f.key === "Name" ? a.input.name === f.value : f.key === "AssociationId" ? a.id === f.value : false))).map((a) => ({
+                Name: a.input.name, AssociationId: a.id, AssociationVersion: String(a.version), AssociationName: a.input.associationName,
+                Targets: a.input.targets.map((t) => ({ Key: t.key, Values: t.values })),
+                LastExecutionDate: a.executions.length === 0 ? undefined : a.executions[a.executions.length - 1].createdMs / 1000,
+            }));
+            const { items, NextToken } = this.page(rows, input, 50);
+            return send(200, { Associations: items, NextToken });
+        }
+        // GetInventory: entities of the nodes an inventory association targets, with all their applications, narrowed by name filters.
+        const gathering = associations.filter((a) => a.input.name === "AWS-GatherSoftwareInventory");
+        const filters = (input.Filters as { Key: string; Values: string[]; Type?: string }[] | undefined) ?? [];
+        const bad = filters.find((f) => f.Key !== "AWS:Application.Name" || !["Equal", "BeginWith", undefined].includes(f.Type));
+        if (bad !== undefined) {
+            return send(400, { __type: "InvalidFilter", Message: `filter ${bad.Key} ${String(bad.Type)} is not supported here` });
+        }
+        const nameMatches = (app: FakeApplication): boolean => filters.every((f) => f.Values.some((v) => (f.Type === "BeginWith" ? app.Name.startsWith(v) : app.Name === v)));
+        const entities = nodes.filter((n) => gathering.some((a) => FakeAws.targets(a.input, n)) && (filters.length === 0 || (n.applications ?? []).some(nameMatches)))
+            .map((n) => ({
+                Id: n.id,
+                Data: { "AWS:Application": { TypeName: "AWS:Application", SchemaVersion: "1.1", CaptureTime: "2026-12-05T23:00:00Z", Content: (n.applications ?? []).map((x) => ({ ...x, InstalledTime: "2026-12-01T00:00:00Z" })) } },
+            }));
+        const { items, NextToken } = this.page(entities, input, 100);
+        send(200, { Entities: items, NextToken });
     }
 
     /** State Manager: association runs as SSM reports them. */
@@ -356,13 +463,7 @@ export class FakeAws {
         };
         const epoch = (ms: number): number => ms / 1000;
         const filters = (input.Filters as { Key: string; Value: string; Type?: string }[] | undefined) ?? [];
-        /** One page of `items` from NextToken (an opaque offset), MaxResults (≤ 50) at a time. */
-        const page = <T>(items: T[]): { items: T[]; NextToken?: string } => {
-            const size = Math.min(Number(input.MaxResults ?? this.pageSize), 50);
-            const from = input.NextToken === undefined ? 0 : Number(Buffer.from(String(input.NextToken), "base64").toString().replace(/^offset:/, ""));
-            const next = from + size;
-            return { items: items.slice(from, next), NextToken: next < items.length ? Buffer.from(`offset:${next}`).toString("base64") : undefined };
-        };
+        const page = <T>(items: T[]): { items: T[]; NextToken?: string } => this.page(items, input, 50);
         if (action === "DescribeAssociation") {
             const latest = started[started.length - 1];
             const aggregated = latest === undefined ? {} : Object.fromEntries(counts(latest));

@@ -1,6 +1,7 @@
 // A local Uptycs API on 127.0.0.1 over TLS, after ../shared/reference/uptycs-api.md: verifies the
-// HS256 JWT (iss = key, exp) and the date header, serves /objectGroups, /osqueryPackages and
-// /packageDownloads, records every request, and injects faults on demand.
+// HS256 JWT (iss = key, exp) and the date header, serves /objectGroups, /osqueryPackages,
+// /packageDownloads and /assets (paged by limit/offset, each asset with the fields of
+// uptycs-client-go's fixture), records every request, and injects faults on demand.
 import * as https from "https";
 import * as fs from "fs";
 import type { IncomingMessage, ServerResponse } from "http";
@@ -47,6 +48,23 @@ export interface FakeUptycsOptions {
     readonly installerTenantMark?: string;
 }
 
+/** An enrolled agent as the tenant keeps it. */
+export interface FakeAsset {
+    readonly id: string;
+    readonly hostName: string;
+    /** The agent version, e.g. `5.14.2.21` (served as `5.14.2.21-Uptycs`). */
+    agentVersion: string;
+    /** The Protect build (else sensor-only). */
+    protect: boolean;
+    /** When it last reported, ISO 8601. */
+    lastActivityAt: string;
+    /** The asset group; default the `assets` group. */
+    readonly objectGroupId?: string;
+    /** Served as `assetCloudInfo.instanceId`; without it `assetCloudInfo` is null (off-cloud, or not documented). */
+    readonly instanceId?: string;
+    readonly os?: string;
+}
+
 export const TEST_SECRET = "s3cr3t-DO-NOT-LEAK-7f9c2b";
 
 export class FakeUptycsApi {
@@ -62,6 +80,10 @@ export class FakeUptycsApi {
     installerSize: number;
     contentLength: boolean;
     readonly installerTenantMark: string;
+    /** The tenant's assets, served by `GET /assets`. */
+    assets: FakeAsset[] = [];
+    /** The most items an `/assets` page holds, whatever `limit` asks (the `limit` echoed is the one applied). */
+    assetPageCap = 1000;
     private server?: https.Server;
 
     private constructor(opts: FakeUptycsOptions) {
@@ -165,6 +187,9 @@ export class FakeUptycsApi {
         if (path === "/objectGroups") {
             return reply(200, { items: this.groups }, path);
         }
+        if (rest.join("/") === "assets") {
+            return reply(200, this.assetsPage(url.searchParams), path);
+        }
         if (path === "/osqueryPackages") {
             return reply(200, { items: this.versions.map((version) => ({ version, name: "osquery" })) }, path);
         }
@@ -181,6 +206,26 @@ export class FakeUptycsApi {
             uptPackage: m[1], arch: q.get("gravitonPackage") === "true" ? "arm64" : "x86_64", version, protect: q.get("remediationPackage") === "true",
         };
         this.serveInstaller(res, spec, path, fault);
+    }
+
+    /** One page of `/assets`: `limit` (capped) items from `offset`, with the list answer's `links`, `offset` and `limit`. */
+    private assetsPage(query: URLSearchParams): Record<string, unknown> {
+        const limit = Math.min(Number(query.get("limit") ?? this.assetPageCap) || this.assetPageCap, this.assetPageCap);
+        const offset = Number(query.get("offset") ?? 0) || 0;
+        const group = this.groups.find((g) => g.name === "assets")?.id;
+        const items = this.assets.slice(offset, offset + limit).map((a) => ({
+            id: a.id, customerId: this.customerId, hostName: a.hostName, description: null, location: "Ashburn, Virginia, United States",
+            os: a.os ?? "Amazon Linux", osVersion: "2023", osFlavor: "rhel", osKey: "amzn_2023", osqueryVersion: `${a.agentVersion}-Uptycs`,
+            upgradeOsqueryVersion: null, objectGroupId: a.objectGroupId ?? group, status: "active", disabled: false,
+            lastEnrolledAt: "2026-01-05T10:00:00.000Z", live: true, lastActivityAt: a.lastActivityAt, createdAt: "2026-01-05T10:00:00.000Z",
+            flags: { enable_wmi: true, disable_audit: false, disable_carver: false, watchdog_utilization_limit: "0" },
+            interfaces: [{ customerId: this.customerId, name: "eth0", mac: "0a:00:00:00:00:01", ip: "10.0.0.1", mask: "255.255.255.0", isPrimary: true }],
+            assetCloudInfo: a.instanceId === undefined ? null : { instanceId: a.instanceId },
+            protect: a.protect, agentVersion: `${a.agentVersion}-Uptycs`, agentType: "asset", resourceType: "asset", arch: "x86_64",
+            tags: ["asset-group=assets", "all"],
+            links: [{ rel: "self", title: "Asset information", href: `/api/customers/${this.customerId}/assets/${a.id}` }],
+        }));
+        return { links: [{ rel: "self", title: "Assets", href: `/api/customers/${this.customerId}/assets` }], items, offset, limit };
     }
 
     private serveInstaller(res: ServerResponse, spec: InstallerSpec, path: string, fault: Fault | undefined): void {
