@@ -2,7 +2,7 @@
 // 429 or 503's Retry-After is waited out (both its forms), one beyond uptycs:requestTimeout fails
 // at once naming the endpoint and the wait, and our own backoff is jittered.
 import * as assert from "assert";
-import { getOfferedVersions, parseApiKey, RequestPolicy, retryAfterMs, uptycsGet } from "../../providers/uptycsApi";
+import { getOfferedVersions, listAssets, parseApiKey, RequestPolicy, retryAfterMs, uptycsGet } from "../../providers/uptycsApi";
 import { FakeUptycsApi } from "../support/fakeUptycsApi";
 
 const VERSIONS = /\/osqueryPackages/;
@@ -72,5 +72,49 @@ describe("providers/uptycsApi: Retry-After and backoff", function () {
         assert.ok(retries[4] - retries[0] > 50, `retries spread over ${retries[4] - retries[0]} ms`);
         const firsts = api.requests.filter((r) => r.path.startsWith("/osqueryPackages")).slice(0, 5).map((r) => r.at);
         assert.ok(retries.every((at) => at - Math.max(...firsts) >= 350), "none before the backoff");
+    });
+
+    describe("GET /assets, paged by limit and offset (an assumption: the reference documents no paging)", () => {
+        const assets = (n: number): FakeUptycsApi["assets"] => Array.from({ length: n }, (_, i) => ({
+            id: `a-${i}`, hostName: `h-${i}`, agentVersion: "5.14.2.21", protect: true, lastActivityAt: "2026-12-06T00:00:00Z",
+        }));
+        const ids = (items: Record<string, unknown>[]): unknown[] => items.map((i) => i.id);
+
+        it("follows the offsets until a page shorter than the limit the server applied, mapping each item as its page arrives", async () => {
+            api.assets = assets(25);
+            api.assetPageCap = 10;
+            const seen: number[] = [];
+            const got = await listAssets(key(), policy, (item) => (item.id === "a-3" ? undefined : item), (n) => seen.push(n));
+            assert.deepStrictEqual(ids(got), assets(25).map((a) => a.id).filter((id) => id !== "a-3"));
+            assert.deepStrictEqual(seen, [10, 20, 25]);
+            assert.deepStrictEqual(api.requests.map((r) => r.path), ["/assets?limit=1000&offset=0", "/assets?limit=1000&offset=10", "/assets?limit=1000&offset=20"]);
+        });
+
+        it("a full last page costs one more request, which comes back empty", async () => {
+            api.assets = assets(20);
+            api.assetPageCap = 10;
+            const got = await listAssets(key(), policy, (item) => item);
+            assert.strictEqual(got.length, 20);
+            assert.strictEqual(api.count("/assets"), 3);
+        });
+
+        it("a server that ignores paging (no limit in the answer) sent the whole list: one request", async () => {
+            api.faults.push({ path: /^\/assets/, times: 5, kind: "json", body: { items: assets(3).map((a) => ({ id: a.id, hostName: a.hostName })) } });
+            const got = await listAssets(key(), policy, (item) => item, undefined, 2);
+            assert.deepStrictEqual(ids(got), ["a-0", "a-1", "a-2"]);
+            assert.strictEqual(api.count("/assets"), 1);
+        });
+
+        it("a server that ignores offset (the same page again) ends the list instead of looping", async () => {
+            api.faults.push({ path: /^\/assets/, times: 5, kind: "json", body: { items: assets(2).map((a) => ({ id: a.id, hostName: a.hostName })), offset: 0, limit: 2 } });
+            const got = await listAssets(key(), policy, (item) => item, undefined, 2);
+            assert.deepStrictEqual(ids(got), ["a-0", "a-1"]);
+            assert.strictEqual(api.count("/assets"), 2);
+        });
+
+        it("an answer without items fails, naming the page", async () => {
+            api.faults.push({ path: /^\/assets/, times: 1, kind: "json", body: { error: "nope" } });
+            await assert.rejects(listAssets(key(), policy, (item) => item), /GET \/assets\?limit=1000&offset=0 on localhost:\d+ did not return a JSON object with 'items'/);
+        });
     });
 });
