@@ -108,6 +108,13 @@ export interface RolloutStage {
     readonly maxConcurrency?: string;
     /** Failures before the run stops, e.g. `1`. Default `100%`: every instance of the ring runs and is judged. */
     readonly maxErrors?: string;
+    /**
+     * The ring passes only when each of its hosts whose run succeeded also reports to the Uptycs
+     * tenant (`GET /assets`) at the new agent version and build, later than the run began, within
+     * `timeoutMinutes`; the failure names the hosts that did not. Default false. Needs the Uptycs
+     * key the artifacts use, and `ssm:DescribeInstanceInformation` (host names).
+     */
+    readonly requireCheckIn?: boolean;
 }
 
 /** A one-time Run Command install (`AWS-ConfigureAWSPackage` through `aws ssm send-command`) after each publish. */

@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedPackageArgs } from "../resolvePackageArgs";
+import { buildOf } from "../platforms/coverage";
 import { AssociationSettings, configurePackageParameters, sendCommandInput, ssmTargets } from "../platforms/rollout";
 import { awsCliEnvironmentFor } from "../providers/awsCredentials";
 import { RolloutGate } from "../providers/rolloutGate";
@@ -95,6 +96,10 @@ function rollOutRings(name: string, cfg: ResolvedPackageArgs, scope: RegionScope
             minSuccessPercent: stage.minSuccessPercent,
             minTargets: stage.minTargets,
             timeoutMinutes: stage.timeoutMinutes,
+            requireCheckIn: stage.requireCheckIn,
+            build: pulumi.output(cfg.sensorOnly).apply(buildOf),
+            // The component's own tenant key, only where a check-in reads the tenant (a secret).
+            apiKey: stage.requireCheckIn ? cfg.apiKey : undefined,
             region: scope.region,
             accountId: scope.accountId,
             credentials,

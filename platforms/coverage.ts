@@ -314,6 +314,36 @@ export function classifyNode(facts: NodeFacts, fleet: FleetExpectation): NodeCov
     return verdict("no-agent", `no Uptycs asset; ${inventoryWords(installed)}; ${runWords(run)}`);
 }
 
+/** A host of a ring whose run succeeded but which has not checked in to Uptycs as it should. */
+export interface MissingCheckIn {
+    readonly instanceId: string;
+    readonly computerName: string;
+    /** What the tenant shows of it instead. */
+    readonly why: string;
+}
+
+/**
+ * The hosts with no asset that reports `expected`'s version and build later than `sinceMs` (the
+ * run's start, epoch milliseconds): what a ring with `requireCheckIn` still waits for.
+ */
+export function missingCheckIns(nodes: readonly Pick<ManagedNode, "instanceId" | "computerName">[], index: AssetIndex,
+    expected: Pick<FleetExpectation, "agentVersion" | "build">, sinceMs: number): MissingCheckIn[] {
+    const missing: MissingCheckIn[] = [];
+    for (const node of nodes) {
+        const assets = index.matches(node);
+        const checkedIn = assets.some((a) => a.agentVersion === expected.agentVersion && a.build === expected.build && (timeOf(a.lastActivityAt) ?? -Infinity) > sinceMs);
+        if (checkedIn) {
+            continue;
+        }
+        const newest = newestAsset(assets);
+        const why = node.computerName === "" ? "no host name in SSM (not a managed node any more?)"
+            : newest === undefined ? `no Uptycs asset named ${node.computerName}`
+                : `asset ${newest.hostName} reports ${newest.agentVersion ?? "an unknown version"} ${newest.build}, last at ${newest.lastActivityAt ?? "never"}`;
+        missing.push({ instanceId: node.instanceId, computerName: node.computerName, why });
+    }
+    return missing;
+}
+
 /** The counts of one region (or one platform of it), as the report's `counts` writes them. */
 export interface CoverageCounts {
     inScope: number;

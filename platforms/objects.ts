@@ -40,3 +40,15 @@ export function numberField(obj: Record<string, unknown>, key: string, fallback:
     }
     return v;
 }
+
+/**
+ * The boolean field `key` of a config object, or `fallback` when absent.
+ * @throws Error naming the field and the value given.
+ */
+export function booleanField(obj: Record<string, unknown>, key: string, fallback: boolean): boolean {
+    const v = obj[key] ?? fallback;
+    if (typeof v !== "boolean") {
+        throw new Error(`${key} must be true or false, got ${JSON.stringify(v)}`);
+    }
+    return v;
+}

@@ -8,7 +8,7 @@
  * and the Distributor quota of 25 versions per package.
  */
 import { MAX_PACKAGE_VERSIONS, MAX_SHARE_ACCOUNTS, VERSION_NAME_PATTERN } from "./distributor";
-import { isRecord, numberField, refuseUnknownFields } from "./objects";
+import { booleanField, isRecord, numberField, refuseUnknownFields } from "./objects";
 
 /** Which managed instances to install on: those with a tag, or all of them. */
 export type InstanceTargets = { readonly tagKey: string; readonly tagValues: readonly string[] } | "all";
@@ -58,6 +58,8 @@ export interface RolloutStageSettings {
     readonly maxConcurrency: string;
     /** Default `100%`: the run goes on over every instance of the ring, and the gate judges them all. */
     readonly maxErrors: string;
+    /** The ring passes only once each host whose run succeeded reports to Uptycs at the new version and build. Default false. */
+    readonly requireCheckIn: boolean;
 }
 
 /** Stage names: they end the association name, `<packageName>-install-<stage>`. */
@@ -207,7 +209,7 @@ export function parseStages(value: unknown, fleetMaxConcurrency: string): Rollou
             throw new Error(`${at} must be an object with name and targets`);
         }
         try {
-            refuseUnknownFields(v, ["name", "targets", "minSuccessPercent", "minTargets", "timeoutMinutes", "maxConcurrency", "maxErrors"]);
+            refuseUnknownFields(v, ["name", "targets", "minSuccessPercent", "minTargets", "timeoutMinutes", "maxConcurrency", "maxErrors", "requireCheckIn"]);
             if (typeof v.name !== "string" || !STAGE_NAME_PATTERN.test(v.name)) {
                 throw new Error(`name ${JSON.stringify(v.name)} must be 1 to 32 lowercase letters, digits and hyphens`);
             }
@@ -219,6 +221,7 @@ export function parseStages(value: unknown, fleetMaxConcurrency: string): Rollou
                 timeoutMinutes: numberField(v, "timeoutMinutes", 30, { min: 0.01, max: MAX_STAGE_TIMEOUT_MINUTES, whole: false }),
                 maxConcurrency: optionalString(v, "maxConcurrency", fleetMaxConcurrency, MAX_CONCURRENCY_PATTERN),
                 maxErrors: optionalString(v, "maxErrors", "100%", MAX_ERRORS_PATTERN),
+                requireCheckIn: booleanField(v, "requireCheckIn", false),
             };
         } catch (e) {
             throw new Error(`${at} ${(e as Error).message}`);

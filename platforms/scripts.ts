@@ -11,7 +11,7 @@
  */
 import { canonicalJson, sha256Hex } from "./digest";
 import { InstallerFamily } from "./distributor";
-import { isRecord, numberField, refuseUnknownFields } from "./objects";
+import { booleanField, isRecord, numberField, refuseUnknownFields } from "./objects";
 import { renderWindowsScripts } from "./windowsScripts";
 
 /** The zip's script files: name → content. */
@@ -46,10 +46,7 @@ export function parseHealthCheck(value: unknown): HealthCheckSettings {
     }
     refuseUnknownFields(value, ["enabled", "timeoutSeconds"]);
     const v = value;
-    const enabled = v.enabled ?? DEFAULT_HEALTH_CHECK.enabled;
-    if (typeof enabled !== "boolean") {
-        throw new Error(`enabled must be true or false, got ${JSON.stringify(enabled)}`);
-    }
+    const enabled = booleanField(v, "enabled", DEFAULT_HEALTH_CHECK.enabled);
     const timeoutSeconds = numberField(v, "timeoutSeconds", DEFAULT_HEALTH_CHECK.timeoutSeconds, { min: 5, max: 1800, whole: true, unit: "seconds" });
     return { enabled, timeoutSeconds };
 }

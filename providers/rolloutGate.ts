@@ -4,7 +4,8 @@
  * version's run and passes the version on only when the run passed (`judgeStageRun`); otherwise
  * `pulumi up` fails naming the stage and each failed instance, and whatever depends on the gate's
  * `approvedVersion` (the next ring, the fleet association, an organization's StackSet) stays where
- * it was.
+ * it was. With `requireCheckIn`, a passed run must also show in the Uptycs tenant: each host whose
+ * run succeeded reporting at the new version and build within the same timeout (./checkIn).
  *
  * It reads, never starts, runs (SSM DescribeAssociation, DescribeAssociationExecutions,
  * DescribeAssociationExecutionTargets, paged with NextToken): it judges the newest run of the
@@ -17,9 +18,14 @@
  * provider has no other log channel; pulumi/pulumi#18253).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Build } from "../platforms/coverage";
 import { judgeStageRun, RunTarget, runPending, runProgress, runsSinceFilter, stageTimeoutProblem } from "../platforms/rollout";
+import { agentVersionOf } from "../platforms/version";
+import { ProviderSetting, providerSetting, requestPolicyFromConfig } from "./artifactSettings";
 import { awsSettingsOf, CallerProps, credentialsFor, InputsOf, withoutCredentials } from "./awsCaller";
 import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFromConfig } from "./awsCredentials";
+import { awaitCheckIn } from "./checkIn";
+import { apiKeyFromSettings, DEFAULT_REQUEST_POLICY, parseApiKey, RequestPolicy, UptycsApiKey } from "./uptycsApi";
 
 /** Polling: the first wait, seconds; each next one doubles up to {@link MAX_POLL_SECONDS}. */
 export const FIRST_POLL_SECONDS = 2;
@@ -45,15 +51,21 @@ interface GateProps extends CallerProps {
     readonly minSuccessPercent: number;
     /** Instances the run must finish on, at least. */
     readonly minTargets: number;
-    /** How long to wait for the run, minutes. */
+    /** How long to wait for the run (and, with `requireCheckIn`, the check-ins), minutes. */
     readonly timeoutMinutes: number;
+    /** Whether each host whose run succeeded must also report to Uptycs at the version and build. */
+    readonly requireCheckIn: boolean;
+    /** The build the package installs (what a check-in must report). */
+    readonly build: Build;
+    /** The component's own Uptycs key file JSON, for the check-in (else the stack's `uptycs:` config). A secret; never an output. */
+    readonly apiKey?: string;
 }
 
 /** Inputs of {@link RolloutGate}. */
 export type RolloutGateInputs = InputsOf<GateProps>;
 
 /** Outputs (and state) of {@link RolloutGate}: what the gate saw of the run it passed. */
-export interface RolloutGateOutputs extends Omit<GateProps, "credentials"> {
+export interface RolloutGateOutputs extends Omit<GateProps, "credentials" | "apiKey"> {
     /** `version`, once its run passed: what the next ring or the fleet is pinned to. */
     readonly approvedVersion: string;
     /** The association version whose run was judged. */
@@ -66,12 +78,19 @@ export interface RolloutGateOutputs extends Omit<GateProps, "credentials"> {
     readonly failed: number;
     /** Instances the run reached. */
     readonly total: number;
+    /** With `requireCheckIn`: the hosts that reported to Uptycs at the version and build (the succeeded ones); else 0. */
+    readonly checkedIn: number;
 }
+
+/** The Uptycs key and request policy for a check-in, read only when a ring requires one. */
+export type UptycsAccess = () => Promise<{ readonly apiKey: UptycsApiKey; readonly policy: RequestPolicy }>;
 
 /** The newest run of the association's current version, as far as the gate got. */
 interface Observation {
     readonly associationVersion?: string;
     readonly executionId?: string;
+    /** When the run began, epoch milliseconds. */
+    readonly startedMs?: number;
     readonly targets?: RunTarget[];
     /** Why there is no run to judge yet. */
     readonly waitingFor?: string;
@@ -82,15 +101,18 @@ interface Observation {
  * Waits for the newest run of the stage association's current version and judges it.
  * @throws Error naming the stage, region and version: the run failed (each failed instance with
  *   status, detailed status and Run Command id), reached no instance, or did not finish within
- *   `timeoutMinutes`; or AWS refused a call; or the credentials reach another account.
+ *   `timeoutMinutes`; or AWS refused a call; or the credentials reach another account; or, with
+ *   `requireCheckIn`, a host did not report to Uptycs in time (each named).
  */
-export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps, log: (line: string) => void): Promise<Omit<RolloutGateOutputs, keyof GateProps>> {
+export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps, uptycs: UptycsAccess, log: (line: string) => void): Promise<Omit<RolloutGateOutputs, keyof GateProps>> {
     const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");
     const pRetry: typeof import("p-retry") = require("p-retry");
     const where = `stage ${props.stage} of ${props.packageName} ${props.version} in ${props.region}`;
     await assertAwsAccount(aws, props.region, props.accountId, `judge ${where}`);
     const client = new ssm.SSMClient(awsClientConfig(aws, props.region));
     const AssociationId = props.associationId;
+    const timeoutMs = props.timeoutMinutes * 60_000;
+    const deadlineMs = Date.now() + timeoutMs;
     let seen: Observation = { finished: false };
     let lastLine = "";
 
@@ -119,13 +141,16 @@ export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps
                 targets.push({ instanceId: t.ResourceId ?? "?", status: t.Status ?? "Pending", detailedStatus: t.DetailedStatus, commandId: t.OutputSource?.OutputSourceId });
             }
         }
-        return { associationVersion, executionId: newest.ExecutionId, targets, finished: !runPending(newest.Status) && targets.every((t) => !runPending(t.status)) };
+        return {
+            associationVersion, executionId: newest.ExecutionId, startedMs: newest.CreatedTime?.getTime(), targets,
+            finished: !runPending(newest.Status) && targets.every((t) => !runPending(t.status)),
+        };
     };
 
     // An AWS error ends the wait at once (the SDK has retried it already); only an unfinished run waits on.
     let refused: Error | undefined;
+    let checkedIn = 0;
     try {
-        const timeoutMs = props.timeoutMinutes * 60_000;
         await pRetry(async () => {
             try {
                 seen = await look();
@@ -148,18 +173,27 @@ export async function awaitStageRun(aws: AwsCredentialSettings, props: GateProps
         }).catch(() => {
             throw refused ?? new Error(stageTimeoutProblem(where, props.timeoutMinutes, seen.targets, seen.waitingFor));
         });
+        const verdict = judgeStageRun(props, seen.targets ?? [], where);
+        if (!verdict.passed) {
+            throw new Error(verdict.problem);
+        }
+        if (props.requireCheckIn) {
+            const { apiKey, policy } = await uptycs();
+            checkedIn = await awaitCheckIn(client, apiKey, policy, {
+                where, stage: props.stage, region: props.region, build: props.build, timeoutMinutes: props.timeoutMinutes, deadlineMs,
+                instanceIds: (seen.targets ?? []).filter((t) => t.status === "Success").map((t) => t.instanceId),
+                agentVersion: agentVersionOf(props.version) ?? props.version, runStartedMs: seen.startedMs ?? 0,
+                firstPollMs: FIRST_POLL_SECONDS * 1000, maxPollMs: MAX_POLL_SECONDS * 1000,
+            }, log);
+        }
+        log(`${props.stage} (${props.region}): passed, ${verdict.succeeded}/${verdict.total} Success${props.requireCheckIn ? `, ${checkedIn} reporting to Uptycs` : ""}; ${props.version} approved`);
+        return {
+            approvedVersion: props.version, associationVersion: seen.associationVersion ?? "", executionId: seen.executionId ?? "",
+            succeeded: verdict.succeeded, failed: verdict.failed, total: verdict.total, checkedIn,
+        };
     } finally {
         client.destroy();
     }
-    const verdict = judgeStageRun(props, seen.targets ?? [], where);
-    if (!verdict.passed) {
-        throw new Error(verdict.problem);
-    }
-    log(`${props.stage} (${props.region}): passed, ${verdict.succeeded}/${verdict.total} Success; ${props.version} approved`);
-    return {
-        approvedVersion: props.version, associationVersion: seen.associationVersion ?? "", executionId: seen.executionId ?? "",
-        succeeded: verdict.succeeded, failed: verdict.failed, total: verdict.total,
-    };
 }
 
 /** Inputs whose change means a run to judge (a new version or association version), or another verdict. */
@@ -170,13 +204,22 @@ const GATE_INPUTS: readonly (keyof GateProps & keyof RolloutGateOutputs)[] = [
 /** The dynamic provider of {@link RolloutGate}. */
 export class RolloutGateProvider implements pulumi.dynamic.ResourceProvider {
     private aws: AwsCredentialSettings = awsSettingsFromConfig(() => undefined);
+    private apiKeyText?: ProviderSetting;
+    private apiKeyFile?: ProviderSetting;
+    private policy: RequestPolicy = DEFAULT_REQUEST_POLICY;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        const get = (key: string): string | undefined => req.config.get(key);
         this.aws = awsSettingsOf(req);
+        this.apiKeyText = providerSetting(get, "apiKey");
+        this.apiKeyFile = providerSetting(get, "apiKeyFile");
+        this.policy = requestPolicyFromConfig(get);
     }
 
-    async diff(_id: string, olds: RolloutGateOutputs, news: GateProps): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: GATE_INPUTS.some((k) => olds[k] !== news[k]), replaces: [] };
+    async diff(_id: string, olds: Partial<RolloutGateOutputs> & Omit<RolloutGateOutputs, "requireCheckIn" | "build">, news: GateProps): Promise<pulumi.dynamic.DiffResult> {
+        // A gate from before requireCheckIn (no such state) stays as it is until a check-in is asked for.
+        const checkIn = (olds.requireCheckIn ?? false) !== news.requireCheckIn || (news.requireCheckIn && olds.build !== news.build);
+        return { changes: checkIn || GATE_INPUTS.some((k) => olds[k] !== news[k]), replaces: [] };
     }
 
     async create(props: GateProps): Promise<pulumi.dynamic.CreateResult> {
@@ -189,8 +232,13 @@ export class RolloutGateProvider implements pulumi.dynamic.ResourceProvider {
 
     private async judge(props: GateProps): Promise<RolloutGateOutputs> {
         // stderr: the Pulumi CLI shows it as the update's diagnostics.
-        const seen = await awaitStageRun(credentialsFor(props, this.aws), props, (line) => process.stderr.write(`${line}\n`));
-        return { ...withoutCredentials(props), ...seen };
+        const uptycs: UptycsAccess = async () => ({
+            apiKey: props.apiKey !== undefined ? parseApiKey(props.apiKey, "the component's apiKey") : await apiKeyFromSettings(this.apiKeyText, this.apiKeyFile),
+            policy: this.policy,
+        });
+        const seen = await awaitStageRun(credentialsFor(props, this.aws), props, uptycs, (line) => process.stderr.write(`${line}\n`));
+        const { apiKey, ...outs } = withoutCredentials(props);
+        return { ...outs, ...seen };
     }
 }
 
@@ -209,10 +257,13 @@ export class RolloutGate extends pulumi.dynamic.Resource {
     public readonly failed!: pulumi.Output<number>;
     /** Instances the run reached. */
     public readonly total!: pulumi.Output<number>;
+    /** With `requireCheckIn`: the hosts that reported to Uptycs at the version and build. */
+    public readonly checkedIn!: pulumi.Output<number>;
 
     constructor(name: string, args: RolloutGateInputs, opts?: pulumi.CustomResourceOptions) {
         super(ROLLOUT_GATE_PROVIDER, name, {
             ...args, approvedVersion: undefined, associationVersion: undefined, executionId: undefined, succeeded: undefined, failed: undefined, total: undefined,
-        }, { ...opts, additionalSecretOutputs: ["credentials"] }, "uptycs", "RolloutGate");
+            checkedIn: undefined,
+        }, { ...opts, additionalSecretOutputs: ["credentials", "apiKey"] }, "uptycs", "RolloutGate");
     }
 }

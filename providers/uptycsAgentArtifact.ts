@@ -24,11 +24,11 @@ import { canonicalJson, sha256Hex } from "../platforms/digest";
 import { zipFileNameOf, zipGroupOf } from "../platforms/manifest";
 import { INSTALLER_PLACEHOLDER, PackageScripts, scriptsDigest } from "../platforms/scripts";
 import { isAgentVersion, LATEST } from "../platforms/version";
-import { InstallerSource, ProviderSetting, providerSetting, requestPolicyFromConfig, SETTINGS_NAMESPACE } from "./artifactSettings";
+import { InstallerSource, ProviderSetting, providerSetting, requestPolicyFromConfig } from "./artifactSettings";
 import { fileFingerprint, installerCacheDir, prepareDir, sha256File, tightenBuildFolder } from "./buildFolder";
 import { CorruptCache, readCachedInstaller, zipFromCache } from "./installerCache";
 import { downloadIntoZip } from "./installerDownload";
-import { DEFAULT_REQUEST_POLICY, getAssetGroupId, getOfferedVersions, parseApiKey, RequestPolicy, tenantId, UptycsApiKey } from "./uptycsApi";
+import { apiKeyFromSettings, DEFAULT_REQUEST_POLICY, getAssetGroupId, getOfferedVersions, parseApiKey, RequestPolicy, tenantId, UptycsApiKey } from "./uptycsApi";
 import { BuiltZip, linkZip, zipFromFile, ZipTarget } from "./zipAssembly";
 
 /** Inputs of {@link UptycsAgentArtifact}. */
@@ -194,24 +194,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         if (text !== undefined) {
             return this.once(`apiKey:${sha256Hex(text)}`, async () => parseApiKey(text, "the apiKey input (the key file JSON)"));
         }
-        return this.once("apiKey", async () => {
-            const fs: typeof import("fs") = require("fs");
-            const inline = this.apiKeyText;
-            if (inline?.value !== undefined) {
-                return parseApiKey(inline.value, `config ${inline.key}`);
-            }
-            const file = this.apiKeyFile;
-            if (file?.value === undefined) {
-                throw new Error(`no Uptycs credentials: set config ${SETTINGS_NAMESPACE}:apiKeyFile (path to the key file) or ${SETTINGS_NAMESPACE}:apiKey (its JSON, as a secret)`);
-            }
-            let text: string;
-            try {
-                text = await fs.promises.readFile(file.value, "utf8");
-            } catch (e) {
-                throw new Error(`config ${file.key}: cannot read ${file.value} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
-            }
-            return parseApiKey(text, `config ${file.key} (${file.value})`);
-        });
+        return this.once("apiKey", () => apiKeyFromSettings(this.apiKeyText, this.apiKeyFile));
     }
 
     private async offeredVersions(apiKey: UptycsApiKey): Promise<string[]> {

@@ -58,6 +58,34 @@ export function parseApiKey(text: string, source: string): UptycsApiKey {
     return { customerId, key, secret, domain, domainSuffix };
 }
 
+/** Where a stack's key is set: `uptycs:apiKey` (the JSON) or `uptycs:apiKeyFile` (a path), as `providerSetting` found them. */
+export interface ApiKeySetting {
+    /** The full config key, for messages. */
+    readonly key: string;
+    readonly value?: string;
+}
+
+/**
+ * The stack's key, as a dynamic provider's `configure` found it: the inline JSON, else the file.
+ * @throws Error naming the config key: neither set, the file unreadable, or the JSON wrong.
+ */
+export async function apiKeyFromSettings(inline: ApiKeySetting | undefined, file: ApiKeySetting | undefined): Promise<UptycsApiKey> {
+    const fs: typeof import("fs") = require("fs");
+    if (inline?.value !== undefined) {
+        return parseApiKey(inline.value, `config ${inline.key}`);
+    }
+    if (file?.value === undefined) {
+        throw new Error("no Uptycs credentials: set config uptycs:apiKeyFile (path to the key file) or uptycs:apiKey (its JSON, as a secret)");
+    }
+    let text: string;
+    try {
+        text = await fs.promises.readFile(file.value, "utf8");
+    } catch (e) {
+        throw new Error(`config ${file.key}: cannot read ${file.value} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    return parseApiKey(text, `config ${file.key} (${file.value})`);
+}
+
 /** The tenant's host, e.g. `mytenant.uptycs.io`; used in messages. */
 export function tenantOf(apiKey: UptycsApiKey): string {
     return `${apiKey.domain}${apiKey.domainSuffix}`;

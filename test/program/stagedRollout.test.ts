@@ -7,6 +7,7 @@ import * as assert from "assert";
 import { SSMClient, StartAssociationsOnceCommand } from "@aws-sdk/client-ssm";
 import * as pulumi from "@pulumi/pulumi";
 import { FakeAws, FakeOutcome } from "../support/fakeAws";
+import { FakeUptycsApi } from "../support/fakeUptycsApi";
 import { ARTIFACT_TYPE, mockArtifacts, mockKeyFile, ProgramFailure, ProgramRun, runProgram, TEST_ACCOUNT } from "../support/program";
 import { Props, ProviderHost } from "../support/providerHost";
 import { ROOT } from "../support/e2e";
@@ -48,7 +49,7 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
             const inFlight: Promise<unknown>[] = [];
             this.changed = [];
             try {
-                await host.configure({ "aws:accessKey": "AKIAPROD", "aws:secretKey": "prod-secret" });
+                await host.configure({ "aws:accessKey": "AKIAPROD", "aws:secretKey": "prod-secret", "uptycs:apiKeyFile": config["uptycs:apiKeyFile"] ?? keyFile });
                 return await runProgram({
                     config: { "uptycs:apiKeyFile": keyFile, "aws:accessKey": "AKIAPROD", "aws:secretKey": "prod-secret", ...config },
                     preview,
@@ -323,5 +324,88 @@ describe("staged rollout: rings before the fleet (gates through the dynamic-prov
             assert.strictEqual(pinned("UptycsAgent-install", region), String(run.outputs.documentVersion));
         }
         assert.deepStrictEqual(Object.keys(run.outputs.rollout as object).sort(), ["eu-west-1", "us-east-1"]);
+    });
+
+    describe("requireCheckIn: a ring passes once its hosts report to the Uptycs tenant (local Uptycs API)", () => {
+        let uptycs: FakeUptycsApi;
+        let tenantKey: string;
+        const OLD = "5.13.1.4";
+        const now = (): string => new Date().toISOString();
+        beforeEach(async () => {
+            uptycs = await FakeUptycsApi.start();
+            tenantKey = mockKeyFile(uptycs.apiKey());
+            aws.addNodes(TEST_ACCOUNT, "us-east-1", [
+                { id: "i-0c1", computerName: "canary-1.ec2.internal", tags: { "uptycs-ring": "canary" } },
+                { id: "i-0c2", computerName: "canary-2", tags: { "uptycs-ring": "canary" } },
+            ]);
+            aws.addInstances(TEST_ACCOUNT, "us-east-1", ["i-0f1"], { "uptycs-ring": "fleet" });
+            // Both canary hosts enrolled long ago, at the old version.
+            uptycs.assets = [
+                { id: "a-1", hostName: "canary-1", agentVersion: OLD, protect: true, lastActivityAt: now() },
+                { id: "a-2", hostName: "canary-2.ec2.internal", agentVersion: OLD, protect: true, lastActivityAt: now() },
+            ];
+        });
+        afterEach(async () => {
+            await uptycs.stop();
+        });
+        const config = (stage: Record<string, unknown> = {}): Record<string, string> => ({ ...canaryConfig({ requireCheckIn: true, ...stage }), "uptycs:apiKeyFile": tenantKey });
+        const assetReads = (): number => uptycs.count("/assets");
+
+        it("waits until each host whose run succeeded reports at the new version and build after the run began; a no-op and a preview read no asset", async () => {
+            // The install restarts each agent into the new version, which then reports: canary-1 a
+            // second after its run began, canary-2 three seconds after.
+            const timers: NodeJS.Timeout[] = [];
+            const installs = (i: number, seconds: number) => (version: string): FakeOutcome => {
+                timers.push(setTimeout(() => Object.assign(uptycs.assets[i], { agentVersion: version.split("-")[0], lastActivityAt: now() }), seconds * 1000));
+                return { status: "Success" };
+            };
+            aws.instances(TEST_ACCOUNT, "us-east-1").get("i-0c1")!.outcome = installs(0, 1);
+            aws.instances(TEST_ACCOUNT, "us-east-1").get("i-0c2")!.outcome = installs(1, 3);
+            const stack = new Stack();
+            try {
+                passed(await stack.up(A, config()));
+            } finally {
+                timers.forEach(clearTimeout);
+            }
+            assert.match(stack.hostLog, /canary \(us-east-1\): 0\/2 hosts reported to Uptycs at 5\.14\.2\.21 protect\n(.*\n)*canary \(us-east-1\): 1\/2 hosts (.*\n)*canary \(us-east-1\): 2\/2 hosts/);
+            assert.match(stack.hostLog, /canary \(us-east-1\): passed, 2\/2 Success, 2 reporting to Uptycs/);
+            assert.ok(assetReads() >= 3, `the tenant was polled: ${assetReads()} reads`);
+            assert.ok(aws.calls.some((c) => c.action === "DescribeInstanceInformation" && JSON.stringify(c.input.Filters) === JSON.stringify([{ Key: "InstanceIds", Values: ["i-0c1", "i-0c2"] }])));
+            assert.strictEqual(pinned("UptycsAgent-install"), pinned("UptycsAgent-install-canary"), "the fleet moved");
+            const reads = assetReads();
+            passed(await stack.up(A, config()));
+            passed(await stack.up(B, config(), true));
+            assert.strictEqual(assetReads(), reads, "no-op and preview read no asset");
+        });
+
+        it("fails at the ring's timeout naming each host that did not report (another version, another build, no asset); the fleet stays", async () => {
+            aws.addNodes(TEST_ACCOUNT, "us-east-1", [{ id: "i-0c3", computerName: "canary-3.ec2.internal", tags: { "uptycs-ring": "canary" } }]);
+            uptycs.assets[0] = { ...uptycs.assets[0], agentVersion: A, protect: false, lastActivityAt: new Date(Date.now() + 60_000).toISOString() };
+            const started = Date.now();
+            const run = failed(await new Stack().up(A, config({ timeoutMinutes: 0.05 })));
+            const seconds = (Date.now() - started) / 1000;
+            assert.match(run.message, /stage canary of UptycsAgent .* in us-east-1: 3 of 3 hosts whose run succeeded did not report to Uptycs at 5\.14\.2\.21 protect after the run began \(.*\) within timeoutMinutes 0\.05 \(requireCheckIn\):/);
+            assert.match(run.message, /\n {2}i-0c1 \(canary-1\.ec2\.internal\): asset canary-1 reports 5\.14\.2\.21 sensor-only, last at /);
+            assert.match(run.message, /\n {2}i-0c2 \(canary-2\): asset canary-2\.ec2\.internal reports 5\.13\.1\.4 protect, last at /);
+            assert.match(run.message, /\n {2}i-0c3 \(canary-3\.ec2\.internal\): no Uptycs asset named canary-3\.ec2\.internal/);
+            assert.ok(seconds >= 2.5 && seconds < 30, `gave up after ${seconds} s`);
+            assert.strictEqual(pinned("UptycsAgent-install"), undefined, "no fleet association");
+        });
+
+        it("an asset that reported before the run began does not count: at the new version already, it must report again", async () => {
+            uptycs.assets.forEach((a) => Object.assign(a, { agentVersion: A, lastActivityAt: new Date(Date.now() - 60_000).toISOString() }));
+            const run = failed(await new Stack().up(A, config({ timeoutMinutes: 0.03 })));
+            assert.match(run.message, /2 of 2 hosts whose run succeeded did not report/);
+            assert.match(run.message, /i-0c1 \(canary-1\.ec2\.internal\): asset canary-1 reports 5\.14\.2\.21 protect, last at /);
+        });
+
+        it("fails at once when the tenant refuses the key, naming the stage and the Uptycs endpoint", async () => {
+            uptycs.faults.push({ path: /^\/assets/, times: 10, kind: "status", status: 401 });
+            const started = Date.now();
+            const run = failed(await new Stack().up(A, config({ timeoutMinutes: 5 })));
+            assert.match(run.message, /stage canary of UptycsAgent .* in us-east-1: reading the Uptycs assets of localhost:\d+ \(requireCheckIn\): the Uptycs API at localhost:\d+ rejected the credentials \(HTTP 401\) for GET \/assets/);
+            assert.ok(Date.now() - started < 60_000, "no wait for the 5 minute timeout");
+            assert.strictEqual(pinned("UptycsAgent-install"), undefined);
+        });
     });
 });
