@@ -49,7 +49,7 @@ const isoOf = (d: Date | undefined): string | undefined => (d === undefined ? un
 /** Managed nodes matching `filters` (none: every node of the region). */
 async function listNodes(client: ssm.SSMClient, region: string, filters: NodeFilter[], log: (line: string) => void): Promise<ManagedNode[]> {
     const rows = await collect(region, "DescribeInstanceInformation",
-        ssm.paginateDescribeInstanceInformation({ client, pageSize: 50 }, { Filters: filters.length === 0 ? undefined : filters, MaxResults: 50 }),
+        ssm.paginateDescribeInstanceInformation({ client, pageSize: 50 }, { Filters: filters.length === 0 ? undefined : filters }),
         (p) => p.InstanceInformationList, log, "managed nodes");
     return rows.map((n) => ({
         instanceId: n.InstanceId ?? "?", computerName: n.ComputerName ?? "", platform: n.PlatformType ?? "unknown",
@@ -57,16 +57,16 @@ async function listNodes(client: ssm.SSMClient, region: string, filters: NodeFil
     }));
 }
 
-/** The association named `name`; undefined when the region has none. */
+/** The associations whose `key` (`AssociationName`, or `Name`: the document) is `value`. */
 async function findAssociation(client: ssm.SSMClient, region: string, key: "AssociationName" | "Name", value: string, log: (line: string) => void): Promise<ssm.Association[]> {
     return collect(region, "ListAssociations",
-        ssm.paginateListAssociations({ client }, { AssociationFilterList: [{ key, value }] }), (p) => p.Associations, log, "associations");
+        ssm.paginateListAssociations({ client, pageSize: 50 }, { AssociationFilterList: [{ key, value }] }), (p) => p.Associations, log, "associations");
 }
 
 /** Instance id → the association's newest run on it: the targets of its newest execution. */
 async function latestRun(client: ssm.SSMClient, region: string, associationId: string, log: (line: string) => void): Promise<Map<string, NodeRun>> {
     const executions = await collect(region, "DescribeAssociationExecutions",
-        ssm.paginateDescribeAssociationExecutions({ client }, { AssociationId: associationId }), (p) => p.AssociationExecutions, log, "association runs");
+        ssm.paginateDescribeAssociationExecutions({ client, pageSize: 50 }, { AssociationId: associationId }), (p) => p.AssociationExecutions, log, "association runs");
     let newest: ssm.AssociationExecution | undefined;
     for (const e of executions) {
         if (newest === undefined || (e.CreatedTime?.getTime() ?? 0) > (newest.CreatedTime?.getTime() ?? 0)) {
@@ -78,7 +78,7 @@ async function latestRun(client: ssm.SSMClient, region: string, associationId: s
         return runs;
     }
     const targets = await collect(region, "DescribeAssociationExecutionTargets",
-        ssm.paginateDescribeAssociationExecutionTargets({ client }, { AssociationId: associationId, ExecutionId: newest.ExecutionId }),
+        ssm.paginateDescribeAssociationExecutionTargets({ client, pageSize: 50 }, { AssociationId: associationId, ExecutionId: newest.ExecutionId }),
         (p) => p.AssociationExecutionTargets, log, "run targets");
     for (const t of targets) {
         if (t.ResourceId !== undefined) {
@@ -90,10 +90,9 @@ async function latestRun(client: ssm.SSMClient, region: string, associationId: s
 
 /** Instance id → the agent applications inventory found on it (nodes with none are absent). */
 async function agentInventory(client: ssm.SSMClient, region: string, log: (line: string) => void): Promise<Map<string, InstalledApplication[]>> {
-    const entities = await collect(region, "GetInventory", ssm.paginateGetInventory({ client }, {
+    const entities = await collect(region, "GetInventory", ssm.paginateGetInventory({ client, pageSize: 100 }, {
         Filters: [{ Key: "AWS:Application.Name", Values: [...AGENT_APPLICATION_PREFIXES], Type: "BeginWith" }],
         ResultAttributes: [{ TypeName: "AWS:Application" }],
-        MaxResults: 100,
     }), (p) => p.Entities, log, "inventory entries");
     const installed = new Map<string, InstalledApplication[]>();
     for (const e of entities) {

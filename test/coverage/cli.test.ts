@@ -204,7 +204,7 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
         // 141 in scope and 142 in all: three pages each; the inventory's 132 entities: two pages.
         assert.strictEqual(pages("DescribeInstanceInformation"), 6);
         assert.strictEqual(pages("GetInventory"), 2);
-        assert.ok(aws.calls.filter((c) => c.action === "DescribeInstanceInformation").every((c) => c.input.MaxResults === 50));
+        assert.ok(aws.calls.filter((c) => ["DescribeInstanceInformation", "DescribeAssociationExecutionTargets"].includes(c.action)).every((c) => c.input.MaxResults === 50));
         // 76 assets, at most 7 a page: 11 pages, each from the offset after the last.
         const offsets = uptycs.requests.filter((r) => r.path.startsWith("/assets")).map((r) => Number(new URLSearchParams(r.path.split("?")[1]).get("offset")));
         assert.deepStrictEqual(offsets, Array.from({ length: 11 }, (_, i) => i * 7));

@@ -65,9 +65,9 @@ describe("platforms/rollout", () => {
 
     it("stages: defaults (the fleet's maxConcurrency, maxErrors 100%), fractions of minutes, names and fields checked", () => {
         const canary = { name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] } };
-        assert.deepStrictEqual(parseAssociation({ targets: "all", maxConcurrency: "5", stages: [canary, { name: "early-2", targets: "all", minSuccessPercent: 95.5, minTargets: 3, timeoutMinutes: 0.5, maxErrors: "2" }] }).stages, [
-            { name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] }, minSuccessPercent: 100, minTargets: 1, timeoutMinutes: 30, maxConcurrency: "5", maxErrors: "100%" },
-            { name: "early-2", targets: "all", minSuccessPercent: 95.5, minTargets: 3, timeoutMinutes: 0.5, maxConcurrency: "5", maxErrors: "2" },
+        assert.deepStrictEqual(parseAssociation({ targets: "all", maxConcurrency: "5", stages: [canary, { name: "early-2", targets: "all", minSuccessPercent: 95.5, minTargets: 3, timeoutMinutes: 0.5, maxErrors: "2", requireCheckIn: true }] }).stages, [
+            { name: "canary", targets: { tagKey: "ring", tagValues: ["canary"] }, minSuccessPercent: 100, minTargets: 1, timeoutMinutes: 30, maxConcurrency: "5", maxErrors: "100%", requireCheckIn: false },
+            { name: "early-2", targets: "all", minSuccessPercent: 95.5, minTargets: 3, timeoutMinutes: 0.5, maxConcurrency: "5", maxErrors: "2", requireCheckIn: true },
         ]);
         const refused: [unknown, RegExp][] = [
             [{ targets: "all", stage: [canary] }, /unknown field stage \(known: .*stages/],
@@ -83,6 +83,7 @@ describe("platforms/rollout", () => {
             [{ targets: "all", stages: [{ name: "canary" }] }, /stages\[0\] targets must be/],
             [{ targets: "all", stages: [{ ...canary, targets: { tagKey: "ring", tagValue: ["x"] } }] }, /stages\[0\] targets has unknown field tagValue/],
             [{ targets: "all", stages: [{ ...canary, maxErrors: "101%" }] }, /stages\[0\] maxErrors '101%' is not valid/],
+            [{ targets: "all", stages: [{ ...canary, requireCheckIn: "yes" }] }, /stages\[0\] requireCheckIn must be true or false, got "yes"/],
         ];
         for (const [value, message] of refused) {
             assert.throws(() => parseAssociation(value), message, JSON.stringify(value));
