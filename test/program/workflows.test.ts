@@ -103,6 +103,12 @@ describe("examples/github-actions", () => {
         assert.match(String(report.with?.script), /issues\.create\(/);
         assert.match(String(report.with?.script), /issues\.createComment\(/);
         assert.deepStrictEqual(Object.values(w.jobs)[0].concurrency, Object.values(load("publish.yml").jobs)[0].concurrency);
+        // Drift or not, the coverage report goes to the job summary, and fails the job below the minimum (exit 2).
+        const coverage = steps(w).find((s) => s.run?.includes("npm run --silent coverage"))! as Step & { if?: string };
+        assert.match(String(coverage.if), /!cancelled\(\)/);
+        assert.match(coverage.run!, /--stack "\$\{\{ matrix\.stack \}\}" --markdown --min-coverage "\$MIN_COVERAGE" > coverage\.md\n/);
+        assert.match(coverage.run!, /cat coverage\.md >> "\$GITHUB_STEP_SUMMARY"\nexit \$code/);
+        assert.strictEqual(coverage.env?.UPTYCS_API_KEY, "${{ secrets.UPTYCS_API_KEY }}");
     });
 
     it("the validator itself refuses a broken workflow: the schema check can fail", () => {
