@@ -100,8 +100,11 @@ export class UptycsDistributorPackage extends pulumi.ComponentResource {
     public readonly documentVersion: pulumi.Output<string>;
     /** The agent version published, e.g. `5.14.2.21`. */
     public readonly agentVersion: pulumi.Output<string>;
-    /** The agent build published: `protect` (Uptycs Protect) or `sensor-only`. */
-    public readonly agentBuild: pulumi.Output<Build>;
+    /**
+     * The agent build published: `protect` (Uptycs Protect) or `sensor-only` (a `Build`; a string
+     * here, as the schema served to other languages has no union types).
+     */
+    public readonly agentBuild: pulumi.Output<string>;
     /** The bucket holding the zips and the manifest in the first region. */
     public readonly bucketName: pulumi.Output<string>;
     /** `platform/version/arch` → zip file name. */

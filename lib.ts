@@ -29,5 +29,6 @@ export { InstallerSource, ProviderSettingName, SETTINGS_NAMESPACE } from "./prov
 export { UptycsAgentArtifact, UptycsAgentArtifactInputs, UptycsAgentArtifactOutputs } from "./providers/uptycsAgentArtifact";
 export { AgentMappingEntry, parseAgentMapping, UptPackage, validateAgentMapping, versionKey } from "./platforms/mapping";
 export { InstallationType, InstanceTargets } from "./platforms/rollout";
+export { Build } from "./platforms/coverage";
 export { CallAs, RegionConcurrencyType } from "./platforms/organization";
 export { Arch } from "./platforms/distributor";

