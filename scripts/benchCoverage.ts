@@ -129,8 +129,10 @@ async function main(): Promise<void> {
         rows.push([what, figure, target]);
         console.log(`${what.padEnd(80)} ${figure.padEnd(24)} ${target}`);
     };
+    const figures: SizeFigures[] = [];
     for (const n of SIZES) {
         const f = await measure(n, certFile, dir);
+        figures.push(f);
         const c = f.counts;
         row(`${n} nodes, ${n} assets: npm run coverage, whole run (own process, ts-node start included)`, `${f.seconds.toFixed(2)} s`, n >= 10_000 ? "< 30 s" : "");
         row(`${n}: raw limit (the same pages, bare client, parsed and dropped)`, `${f.rawSeconds.toFixed(2)} s`);
@@ -138,6 +140,15 @@ async function main(): Promise<void> {
         row(`${n}: peak RSS of the command`, `${(f.maxRss / 1024 / 1024).toFixed(0)} MB`, n >= 10_000 ? "< 300 MB" : "");
         row(`${n}: in scope / current / other-version / silent / failed / no-agent / offline; unmatched assets`,
             `${c.inScope} / ${c.current} / ${c.otherVersion} / ${c.silent} / ${c.failed} / ${c.noAgent} / ${c.offline}; ${f.unmatched}`);
+    }
+    if (figures.length >= 2) {
+        // From the two sizes: what each extra node costs beyond the fixed start (ts-node, the SDK), against the raw limit's.
+        const [a, b] = [figures[0], figures[figures.length - 1]];
+        const whole = (b.seconds - a.seconds) / (b.n - a.n);
+        const raw = (b.rawSeconds - a.rawSeconds) / (b.n - a.n);
+        row(`marginal cost per node and asset (${a.n} → ${b.n}): whole run; raw limit`, `${(whole * 1e6).toFixed(0)} µs; ${(raw * 1e6).toFixed(0)} µs`);
+        row("marginal whole run ÷ raw limit", (whole / raw).toFixed(2));
+        row(`fixed cost of a run (extrapolated to 0 nodes)`, `${(a.seconds - whole * a.n).toFixed(2)} s`);
     }
     const cpu = os.cpus();
     const md = [
@@ -147,7 +158,9 @@ async function main(): Promise<void> {
         "`npm run coverage -- --json` in its own process against the SSM and Uptycs stand-ins on 127.0.0.1 (one region,",
         "a fleet association over every node, inventory gathered; assets with the fields of a real one, 1000 a page), and the",
         "raw limit measured in the same run. The stand-ins answer at once: against AWS and a tenant, network latency adds",
-        "per page (SSM: 50 nodes a page; Uptycs: 1000 assets a page).",
+        "per page (SSM: 50 nodes a page; Uptycs: 1000 assets a page). The command reads the tenant and SSM side by side,",
+        "the raw client one page after another: a marginal ratio under 1 is that overlap. The fixed cost is node, ts-node",
+        "and the AWS SDK starting.",
         "",
         "| measure | figure | target |",
         "|---|---|---|",
