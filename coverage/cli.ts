@@ -56,24 +56,20 @@ interface CoverageOptions {
     readonly format: "text" | "json" | "markdown";
 }
 
-/** A usage error: exit 1 with the usage. */
-class UsageError extends Error {}
-
-function parseOptions(argv: string[]): CoverageOptions {
-    let values;
-    try {
-        ({ values } = parseArgs({
-            args: argv, strict: true, allowPositionals: false, options: {
-                outputs: { type: "string" }, stack: { type: "string" }, "api-key-file": { type: "string" }, profile: { type: "string" },
-                region: { type: "string", multiple: true }, "stale-after": { type: "string" }, "min-coverage": { type: "string" },
-                json: { type: "boolean" }, markdown: { type: "boolean" }, help: { type: "boolean" },
-            },
-        }));
-    } catch (e) {
-        throw new UsageError((e as Error).message);
-    }
+/**
+ * The options, checked; undefined for `--help`.
+ * @throws Error naming the option: a usage error (exit 1 with the usage).
+ */
+function parseOptions(argv: string[]): CoverageOptions | undefined {
+    const { values } = parseArgs({
+        args: argv, strict: true, allowPositionals: false, options: {
+            outputs: { type: "string" }, stack: { type: "string" }, "api-key-file": { type: "string" }, profile: { type: "string" },
+            region: { type: "string", multiple: true }, "stale-after": { type: "string" }, "min-coverage": { type: "string" },
+            json: { type: "boolean" }, markdown: { type: "boolean" }, help: { type: "boolean" },
+        },
+    });
     if (values.help === true) {
-        throw new UsageError("");
+        return undefined;
     }
     const number = (name: string, text: string | undefined, min: number, max: number): number | undefined => {
         if (text === undefined) {
@@ -81,15 +77,15 @@ function parseOptions(argv: string[]): CoverageOptions {
         }
         const n = Number(text);
         if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-            throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${text}'`);
+            throw new Error(`--${name} must be a number from ${min} to ${max}, got '${text}'`);
         }
         return n;
     };
     if (values.json === true && values.markdown === true) {
-        throw new UsageError("--json and --markdown: choose one");
+        throw new Error("--json and --markdown: choose one");
     }
     if (values.outputs !== undefined && values.stack !== undefined) {
-        throw new UsageError("--outputs and --stack: choose one (--stack runs pulumi stack output for that stack)");
+        throw new Error("--outputs and --stack: choose one (--stack runs pulumi stack output for that stack)");
     }
     return {
         outputs: values.outputs, stack: values.stack, apiKeyFile: values["api-key-file"], profile: values.profile, regions: values.region ?? [],
@@ -174,12 +170,16 @@ export async function buildReport(options: CoverageOptions, io: CoverageIo): Pro
 
 /** Runs the command: writes the report and returns the exit code. */
 export async function main(argv: string[], io: CoverageIo): Promise<number> {
-    let options: CoverageOptions;
+    let options: CoverageOptions | undefined;
     try {
         options = parseOptions(argv);
     } catch (e) {
-        io.stderr(`${(e as Error).message === "" ? "" : `coverage: ${(e as Error).message}\n`}${USAGE}`);
-        return (e as Error).message === "" ? EXIT.ok : EXIT.error;
+        io.stderr(`coverage: ${(e as Error).message}\n${USAGE}`);
+        return EXIT.error;
+    }
+    if (options === undefined) {
+        io.stdout(USAGE);
+        return EXIT.ok;
     }
     let report: CoverageReport;
     try {

@@ -261,6 +261,12 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
         const bad = await run("--outputs", outputsFile(), "--stale-after", "soon");
         assert.strictEqual(bad.code, EXIT.error);
         assert.match(bad.stderr, /--stale-after must be a number from 1 to 525600, got 'soon'\nusage: npm run coverage/);
+        const unknownOption = await run("--min-coverge", "90");
+        assert.strictEqual(unknownOption.code, EXIT.error);
+        assert.match(unknownOption.stderr, /coverage: Unknown option '--min-coverge'/);
+        const help = await run("--help");
+        assert.strictEqual(help.code, EXIT.ok);
+        assert.match(help.stdout, /^usage: npm run coverage -- \[options\]\n(.*\n)*  --min-coverage <percent>/);
     });
 
     it("waits out throttling (SSM's through the SDK's retries, Uptycs' Retry-After) and reads on", async () => {
