@@ -10,7 +10,7 @@
  */
 import * as ssm from "@aws-sdk/client-ssm";
 import {
-    AGENT_APPLICATION_PREFIXES, InstalledApplication, isAgentApplication, ManagedNode, NodeFilter, NodeRun, RegionFacts, targetFilters,
+    AGENT_APPLICATION_PREFIXES, InstalledApplication, isAgentApplication, listableTargets, ManagedNode, NodeFilter, NodeRun, RegionFacts, targetFilters,
 } from "../platforms/coverage";
 
 /** The document State Manager gathers software inventory with (Quick Setup's host management). */
@@ -108,6 +108,26 @@ async function agentInventory(client: ssm.SSMClient, region: string, log: (line:
 }
 
 /**
+ * The nodes the inventory associations target: `all` when one targets every node (Quick Setup's
+ * does), else the union of their targets listed as managed nodes. A target kind that cannot be
+ * listed (a resource group) counts as every node: inventory then speaks for nodes it may not cover.
+ */
+async function inventoried(client: ssm.SSMClient, region: string, gathering: readonly ssm.Association[], log: (line: string) => void): Promise<Set<string> | "all"> {
+    const ids = new Set<string>();
+    for (const a of gathering) {
+        if (!listableTargets(a.Targets ?? [])) {
+            return "all";
+        }
+        const filters = targetFilters(a.Targets ?? [], a.AssociationName ?? INVENTORY_DOCUMENT);
+        if (filters.length === 0) {
+            return "all";
+        }
+        (await listNodes(client, region, filters, log)).forEach((n) => ids.add(n.instanceId));
+    }
+    return ids;
+}
+
+/**
  * What SSM knows of `region`'s fleet. In scope: the targets of the association named
  * `associationName`, or every managed node when it is undefined (the stack installs nothing).
  * @throws Error naming the region and the SSM action that failed, or the association missing.
@@ -126,7 +146,7 @@ export async function readRegionFleet(client: ssm.SSMClient, region: string, ass
     const nodes = await listNodes(client, region, filters, log);
     const allNodes = filters.length === 0 ? nodes : await listNodes(client, region, [], log);
     const gathering = await findAssociation(client, region, "Name", INVENTORY_DOCUMENT, log);
-    const installed = gathering.length === 0 ? undefined : await agentInventory(client, region, log);
-    log(`${region}: ${nodes.length} managed nodes in scope of ${allNodes.length}, ${runs.size} in the latest run, inventory ${installed === undefined ? "not gathered" : "gathered"}`);
-    return { nodes, allNodes, runs, installed, association: associationName };
+    const inventory = gathering.length === 0 ? undefined : { gatheredOn: await inventoried(client, region, gathering, log), installed: await agentInventory(client, region, log) };
+    log(`${region}: ${nodes.length} managed nodes in scope of ${allNodes.length}, ${runs.size} in the latest run, inventory ${inventory === undefined ? "not gathered" : "gathered"}`);
+    return { nodes, allNodes, runs, inventory, association: associationName };
 }

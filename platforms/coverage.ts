@@ -193,25 +193,22 @@ export interface NodeFilter {
     readonly Values: string[];
 }
 
+/** True when every target is `tag:<key>` or `InstanceIds`: what DescribeInstanceInformation can list. */
+export function listableTargets(targets: readonly AssociationTarget[]): boolean {
+    return targets.every((t) => t.Key === "InstanceIds" || /^tag:.+/.test(t.Key ?? ""));
+}
+
 /**
  * The `DescribeInstanceInformation` filters that list an association's targets: `tag:<key>`
  * as is, `InstanceIds` as is, and none for `InstanceIds=*` (every node).
  * @throws Error naming a target key that cannot be listed so (`resource-groups:Name`, `tag-key`, …).
  */
 export function targetFilters(targets: readonly AssociationTarget[], association: string): NodeFilter[] {
-    const filters: NodeFilter[] = [];
-    for (const t of targets) {
-        const key = t.Key ?? "";
-        const values = [...(t.Values ?? [])];
-        if (key === "InstanceIds" && values.includes("*")) {
-            continue;
-        }
-        if (key !== "InstanceIds" && !/^tag:.+/.test(key)) {
-            throw new Error(`association ${association} targets ${key}=${values.join(",")}: only tag:<key> and InstanceIds targets can be listed as managed nodes`);
-        }
-        filters.push({ Key: key, Values: values });
+    const unlisted = targets.find((t) => !listableTargets([t]));
+    if (unlisted !== undefined) {
+        throw new Error(`association ${association} targets ${unlisted.Key ?? ""}=${(unlisted.Values ?? []).join(",")}: only tag:<key> and InstanceIds targets can be listed as managed nodes`);
     }
-    return filters;
+    return targets.filter((t) => !(t.Key === "InstanceIds" && (t.Values ?? []).includes("*"))).map((t) => ({ Key: t.Key ?? "", Values: [...(t.Values ?? [])] }));
 }
 
 /** What the fleet runs, and when an asset counts as silent. */
@@ -225,6 +222,13 @@ export interface FleetExpectation {
     readonly now: number;
 }
 
+/**
+ * What inventory knows of a node: the Uptycs applications it found there (none: an empty list),
+ * or why it knows nothing: the region gathers no inventory, or its inventory associations do not
+ * target the node.
+ */
+export type InventoryView = readonly InstalledApplication[] | "not gathered in this region" | "not gathered on this node";
+
 /** What is known of one node besides its SSM record. */
 export interface NodeFacts {
     readonly node: ManagedNode;
@@ -232,8 +236,7 @@ export interface NodeFacts {
     readonly assets: readonly UptycsAsset[];
     /** The fleet association's latest run on it; undefined when that run did not reach it, or there is no association. */
     readonly run?: NodeRun;
-    /** Uptycs applications inventory found on it; undefined when the region gathers no inventory. */
-    readonly installed?: readonly InstalledApplication[];
+    readonly inventory: InventoryView;
 }
 
 /** One node's verdict, as the report's `nodes` lists it. */
@@ -262,9 +265,9 @@ function runWords(run: NodeRun | undefined): string {
     return `the fleet association's latest run: ${run.status}${run.detailedStatus !== undefined && run.detailedStatus !== run.status ? ` (${run.detailedStatus})` : ""}`;
 }
 
-function inventoryWords(installed: readonly InstalledApplication[] | undefined): string {
-    if (installed === undefined) {
-        return "no inventory gathered in this region";
+function inventoryWords(installed: InventoryView): string {
+    if (typeof installed === "string") {
+        return `inventory ${installed}`;
     }
     if (installed.length === 0) {
         return "inventory lists no Uptycs package";
@@ -285,7 +288,7 @@ function inventoryWords(installed: readonly InstalledApplication[] | undefined):
  * - `no-agent`: none of these; the detail says what inventory saw and what the run did.
  */
 export function classifyNode(facts: NodeFacts, fleet: FleetExpectation): NodeCoverage {
-    const { node, run, installed } = facts;
+    const { node, run, inventory } = facts;
     const asset = newestAsset(facts.assets);
     const base = {
         instanceId: node.instanceId, computerName: node.computerName, platform: node.platform,
@@ -311,7 +314,7 @@ export function classifyNode(facts: NodeFacts, fleet: FleetExpectation): NodeCov
     if (runFailed(run)) {
         return verdict("failed", runWords(run));
     }
-    return verdict("no-agent", `no Uptycs asset; ${inventoryWords(installed)}; ${runWords(run)}`);
+    return verdict("no-agent", `no Uptycs asset; ${inventoryWords(inventory)}; ${runWords(run)}`);
 }
 
 /** A host of a ring whose run succeeded but which has not checked in to Uptycs as it should. */
@@ -397,9 +400,25 @@ export interface RegionFacts {
     readonly allNodes: readonly ManagedNode[];
     /** Instance id → the fleet association's latest run on it. */
     readonly runs: ReadonlyMap<string, NodeRun>;
-    /** Instance id → Uptycs applications inventory found; undefined: the region gathers no inventory. */
-    readonly installed?: ReadonlyMap<string, readonly InstalledApplication[]>;
+    /**
+     * Where the region gathers inventory: the ids of the nodes its `AWS-GatherSoftwareInventory`
+     * associations target, `all`, or undefined (it gathers none); and instance id → the Uptycs
+     * applications it found.
+     */
+    readonly inventory?: { readonly gatheredOn: ReadonlySet<string> | "all"; readonly installed: ReadonlyMap<string, readonly InstalledApplication[]> };
     readonly association?: string;
+}
+
+/** What inventory knows of `instanceId` in a region of `facts`. */
+function inventoryOf(facts: RegionFacts, instanceId: string): InventoryView {
+    const inventory = facts.inventory;
+    if (inventory === undefined) {
+        return "not gathered in this region";
+    }
+    if (inventory.gatheredOn !== "all" && !inventory.gatheredOn.has(instanceId)) {
+        return "not gathered on this node";
+    }
+    return inventory.installed.get(instanceId) ?? [];
 }
 
 const statusRank = (s: CoverageStatus): number => (s === "current" ? STATUSES.length : STATUSES.indexOf(s));
@@ -416,7 +435,7 @@ export function classifyRegion(facts: RegionFacts, index: AssetIndex, fleet: Fle
         node,
         assets: index.matches(node),
         run: facts.runs.get(node.instanceId),
-        installed: facts.installed === undefined ? undefined : facts.installed.get(node.instanceId) ?? [],
+        inventory: inventoryOf(facts, node.instanceId),
     }, fleet));
     nodes.sort((a, b) => statusRank(a.status) - statusRank(b.status) || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
     const counts = countStatuses(nodes);
@@ -426,7 +445,7 @@ export function classifyRegion(facts: RegionFacts, index: AssetIndex, fleet: Fle
         platforms[platform] = { counts: c, coveragePercent: coveragePercent(c) };
     }
     return {
-        inventory: facts.installed !== undefined, counts, coveragePercent: coveragePercent(counts), nodes,
+        inventory: facts.inventory !== undefined, counts, coveragePercent: coveragePercent(counts), nodes,
         fleetVersion: fleet.agentVersion, ...(facts.association === undefined ? {} : { association: facts.association }), platforms,
     };
 }

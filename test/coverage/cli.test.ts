@@ -40,7 +40,8 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
     let savedEnv: NodeJS.ProcessEnv;
 
     const fleetTag = { "uptycs-fleet": "yes" };
-    const node = (id: string, computerName: string, extra: Partial<FakeInstance> = {}): Partial<FakeInstance> & { id: string } => ({ id, computerName, tags: fleetTag, ...extra });
+    /** A node of the fleet, which the region's inventory association also targets (tag inventory=on). */
+    const node = (id: string, computerName: string, extra: Partial<FakeInstance> = {}): Partial<FakeInstance> & { id: string } => ({ id, computerName, tags: { ...fleetTag, inventory: "on" }, ...extra });
     const asset = (id: string, hostName: string, extra: Partial<FakeAsset> = {}): FakeAsset => ({ id, hostName, agentVersion: FLEET, protect: true, lastActivityAt: ago(5), ...extra });
 
     /** Runs the command in this process; returns its exit code and what it wrote. */
@@ -94,10 +95,12 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
             node("i-00000000000000009", "gone-1.ec2.internal", { pingStatus: "ConnectionLost" }),
             node("i-0000000000000000a", "db.a.example.com"),
             node("i-0000000000000000b", "EC2AMAZ-WIN2", { platformType: "Windows", applications: [{ Name: "Notepad++", Version: "8" }] }),
+            // In the fleet, outside the inventory association's targets: inventory knows nothing of it, even of its agent.
+            node("i-0000000000000000c", "EC2AMAZ-WIN3", { platformType: "Windows", tags: fleetTag, applications: [{ Name: "Uptycs Protect", Version: FLEET }] }),
             // Outside the fleet association's targets: not in scope, yet it accounts for its asset.
             { id: "i-000000000000000ff", computerName: "outside-1.ec2.internal", tags: { team: "x" } },
         ]);
-        aws.applyAssociation(ACCOUNT, EAST, { name: "AWS-GatherSoftwareInventory", associationName: "inventory", parameters: {}, targets: [{ key: "InstanceIds", values: ["*"] }], applyOnlyAtCronInterval: true });
+        aws.applyAssociation(ACCOUNT, EAST, { name: "AWS-GatherSoftwareInventory", associationName: "inventory", parameters: {}, targets: [{ key: "tag:inventory", values: ["on"] }], applyOnlyAtCronInterval: true });
         aws.applyAssociation(ACCOUNT, EAST, {
             name: "AWS-ConfigureAWSPackage", associationName: ASSOCIATION, parameters: { action: "Install", name: "UptycsAgent", version: VERSION_NAME },
             targets: [{ key: "tag:uptycs-fleet", values: ["yes"] }],
@@ -140,13 +143,13 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
             "i-00000000000000001": "current", "i-00000000000000002": "current", "i-00000000000000003": "current",
             "i-00000000000000004": "other-version", "i-00000000000000005": "other-version", "i-00000000000000006": "silent",
             "i-00000000000000007": "failed", "i-00000000000000008": "no-agent", "i-00000000000000009": "offline",
-            "i-0000000000000000a": "no-agent", "i-0000000000000000b": "no-agent",
+            "i-0000000000000000a": "no-agent", "i-0000000000000000b": "no-agent", "i-0000000000000000c": "no-agent",
         };
         assert.deepStrictEqual(Object.fromEntries(east.nodes.map((n) => [n.instanceId, n.status])), expected);
-        assert.deepStrictEqual(east.counts, { inScope: 11, current: 3, otherVersion: 2, silent: 1, failed: 1, noAgent: 3, offline: 1 });
-        assert.strictEqual(east.coveragePercent, 27.2);
+        assert.deepStrictEqual(east.counts, { inScope: 12, current: 3, otherVersion: 2, silent: 1, failed: 1, noAgent: 4, offline: 1 });
+        assert.strictEqual(east.coveragePercent, 25);
         assert.strictEqual(east.inventory, true);
-        assert.deepStrictEqual(east.platforms.Windows.counts, { inScope: 2, current: 1, otherVersion: 0, silent: 0, failed: 0, noAgent: 1, offline: 0 });
+        assert.deepStrictEqual(east.platforms.Windows.counts, { inScope: 3, current: 1, otherVersion: 0, silent: 0, failed: 0, noAgent: 2, offline: 0 });
         // Each node's JSON has the issue's fields; a current node carries what its asset reports.
         const current = east.nodes.find((n) => n.instanceId === "i-00000000000000001")!;
         assert.deepStrictEqual(current, { instanceId: "i-00000000000000001", computerName: "web-1.ec2.internal", platform: "Linux", status: "current", agentVersion: FLEET, build: "protect", lastActivityAt: ago(5) });
@@ -158,13 +161,14 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
         assert.match(statusOf(report, EAST, "i-00000000000000008").detail!, /inventory \(captured .*\) lists uptycs-protect 5\.14\.2\.21: installed but not enrolled/);
         assert.doesNotMatch(statusOf(report, EAST, "i-00000000000000008").detail!, /bash/);
         assert.match(statusOf(report, EAST, "i-0000000000000000b").detail!, /inventory lists no Uptycs package/);
+        assert.match(statusOf(report, EAST, "i-0000000000000000c").detail!, /no Uptycs asset; inventory not gathered on this node;/);
         assert.match(statusOf(report, EAST, "i-00000000000000009").detail!, /PingStatus ConnectionLost since/);
         // eu-west-1: no association, so every managed node; no inventory, said so.
         const west = report.regions[WEST];
         assert.strictEqual(west.inventory, false);
         assert.strictEqual(west.association, undefined);
         assert.deepStrictEqual(west.nodes.map((n) => [n.instanceId, n.status]), [["i-0000000000000e002", "no-agent"], ["i-0000000000000e001", "current"]]);
-        assert.match(west.nodes[0].detail!, /no inventory gathered in this region; the fleet association's latest run did not reach it/);
+        assert.match(west.nodes[0].detail!, /inventory not gathered in this region; the fleet association's latest run did not reach it/);
         // The reverse list: the other-FQDN host and the laptop; not the outside node's asset, not another group's.
         assert.deepStrictEqual(report.unmatchedAssets.map((a) => [a.hostName, a.agentVersion, a.lastActivityAt]),
             [["db.b.example.com", FLEET, ago(5)], ["laptop-7.corp.example.com", "5.9.0.2", ago(5)]]);
@@ -176,16 +180,17 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
     it("prints a table per region and platform and the nodes behind each count; exits 2 below --min-coverage, 0 at or above it", async () => {
         const below = await run("--outputs", outputsFile(), "--api-key-file", keyFile(), "--min-coverage", "90");
         assert.strictEqual(below.code, EXIT.belowMinimum, below.stderr);
-        assert.match(below.stderr, /below 90% in us-east-1 \(27\.2%\), eu-west-1 \(50\.0%\)\n$/);
+        assert.match(below.stderr, /below 90% in us-east-1 \(25\.0%\), eu-west-1 \(50\.0%\)\n$/);
         assert.match(below.stdout, /^us-east-1: targets of association UptycsAgent-install, fleet at 5\.14\.2\.21, inventory gathered$/m);
         assert.match(below.stdout, /^ {2}Linux +9 +2 +2 +1 +1 +2 +1 +22\.2%$/m);
-        assert.match(below.stdout, /^ {2}all +11 +3 +2 +1 +1 +3 +1 +27\.2%$/m);
+        assert.match(below.stdout, /^ {2}Windows +3 +1 +0 +0 +0 +2 +0 +33\.3%$/m);
+        assert.match(below.stdout, /^ {2}all +12 +3 +2 +1 +1 +4 +1 +25\.0%$/m);
         assert.match(below.stdout, /^ {2}failed \(1\):\n {4}i-00000000000000007 {2}broken-1\.ec2\.internal {2}Linux {2}the fleet association's latest run: Failed$/m);
         assert.match(below.stdout, /no managed node accounts for: 2\n {2}db\.b\.example\.com/);
         // Progress goes to stderr, never into the report.
-        assert.match(below.stderr, /us-east-1: 11 managed nodes in scope of 12/);
+        assert.match(below.stderr, /us-east-1: 12 managed nodes in scope of 13/);
         assert.doesNotMatch(below.stdout, /managed nodes in scope/);
-        const enough = await run("--outputs", outputsFile(), "--api-key-file", keyFile(), "--min-coverage", "27.2", "--region", EAST, "--region", EAST);
+        const enough = await run("--outputs", outputsFile(), "--api-key-file", keyFile(), "--min-coverage", "25", "--region", EAST, "--region", EAST);
         assert.strictEqual(enough.code, EXIT.ok, enough.stderr);
         assert.doesNotMatch(enough.stdout, /^eu-west-1:/m);
     });
@@ -196,13 +201,13 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
         uptycs.assets.push(...many.slice(0, 65).map((_, i) => asset(`b-${i}`, `bulk-${i}`)));
         uptycs.assetPageCap = 7;
         const report = await json("--region", EAST);
-        assert.strictEqual(report.regions[EAST].counts.inScope, 141);
+        assert.strictEqual(report.regions[EAST].counts.inScope, 142);
         assert.strictEqual(report.regions[EAST].counts.current, 3 + 65);
-        assert.strictEqual(report.regions[EAST].counts.noAgent, 3 + 65);
+        assert.strictEqual(report.regions[EAST].counts.noAgent, 4 + 65);
         assert.match(statusOf(report, EAST, many[100]).detail!, /lists osquery 5\.13\.1\.4/);
         const pages = (action: string): number => aws.calls.filter((c) => c.action === action).length;
-        // 141 in scope and 142 in all: three pages each; the inventory's 132 entities: two pages.
-        assert.strictEqual(pages("DescribeInstanceInformation"), 6);
+        // 142 in scope, 143 in all, 141 the inventory targets: three pages each; the inventory's 132 entities: two pages.
+        assert.strictEqual(pages("DescribeInstanceInformation"), 9);
         assert.strictEqual(pages("GetInventory"), 2);
         assert.ok(aws.calls.filter((c) => ["DescribeInstanceInformation", "DescribeAssociationExecutionTargets"].includes(c.action)).every((c) => c.input.MaxResults === 50));
         // 76 assets, at most 7 a page: 11 pages, each from the offset after the last.
@@ -235,7 +240,7 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
         assert.match(result.stdout, /^## Uptycs agent coverage: UptycsAgent 5\.14\.2\.21 \(protect\)$/m);
         assert.match(result.stdout, /^### us-east-1: \d+\.\d% \(below the minimum\)$/m);
         assert.match(result.stdout, /^\| platform \| in scope \| current \|/m);
-        assert.match(result.stdout, /<details><summary>no-agent: 3<\/summary>/);
+        assert.match(result.stdout, /<details><summary>no-agent: 4<\/summary>/);
         const wrongStack = await runProcess(["--stack", "dev"], env);
         assert.strictEqual(wrongStack.status, EXIT.error);
         assert.match(wrongStack.stderr, /coverage: pulumi stack output --json --stack dev failed: unexpected: stack output --json --stack dev/);
@@ -274,7 +279,7 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
         uptycs.faults.push({ path: /^\/assets/, times: 1, kind: "status", status: 429, retryAfter: "1" });
         const started = Date.now();
         const report = await json("--region", EAST);
-        assert.strictEqual(report.regions[EAST].counts.inScope, 11);
+        assert.strictEqual(report.regions[EAST].counts.inScope, 12);
         assert.strictEqual(report.regions[EAST].counts.current, 3);
         assert.ok(Date.now() - started >= 1000, "the Retry-After second was waited out");
         assert.strictEqual(uptycs.requests.filter((r) => r.path.startsWith("/assets") && r.status === 429).length, 1);

@@ -35,14 +35,14 @@ describe("platforms/coverage: matching and status", () => {
     });
 
     it("chooses the newest of several assets of one host (a re-enrolled agent)", () => {
-        const v = classifyNode({ node: node("web-1"), assets: [asset("old", "web-1", { agentVersion: "5.9.0.2", lastActivityAt: ago(600) }), asset("new", "web-1", { lastActivityAt: ago(2) })] }, FLEET);
+        const v = classifyNode({ node: node("web-1"), assets: [asset("old", "web-1", { agentVersion: "5.9.0.2", lastActivityAt: ago(600) }), asset("new", "web-1", { lastActivityAt: ago(2) })], inventory: [] }, FLEET);
         assert.strictEqual(v.status, "current");
     });
 
     it("takes the statuses in order: current, other-version, offline, silent, failed, no-agent", () => {
         const offline = node("web-1", { pingStatus: "ConnectionLost", lastPingAt: ago(90) });
         const failedRun = { status: "Failed", detailedStatus: "Failed" };
-        const status = (n: ManagedNode, assets: UptycsAsset[], run?: { status: string; detailedStatus?: string }): string => classifyNode({ node: n, assets, run }, FLEET).status;
+        const status = (n: ManagedNode, assets: UptycsAsset[], run?: { status: string; detailedStatus?: string }): string => classifyNode({ node: n, assets, run, inventory: [] }, FLEET).status;
         assert.strictEqual(status(offline, [asset("a", "web-1")]), "current", "an asset reporting the fleet's version is current even when SSM lost the node");
         assert.strictEqual(status(offline, [asset("a", "web-1", { build: "sensor-only" })]), "other-version");
         assert.strictEqual(status(offline, [asset("a", "web-1", { lastActivityAt: ago(120) })], failedRun), "offline");
