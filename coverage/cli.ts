@@ -129,7 +129,7 @@ async function readAssets(apiKey: UptycsApiKey, log: (line: string) => void): Pr
 }
 
 /** The report, read and classified. */
-export async function buildReport(options: CoverageOptions, io: CoverageIo): Promise<CoverageReport> {
+async function buildReport(options: CoverageOptions, io: CoverageIo): Promise<CoverageReport> {
     const log = (line: string): void => io.stderr(`${line}\n`);
     const stack = await readStackOutputs(options.outputs, options.stack);
     const regions = options.regions.length > 0 ? [...new Set(options.regions)] : Object.keys(stack.regions);
