@@ -12,6 +12,7 @@ import * as ssm from "@aws-sdk/client-ssm";
 import {
     AGENT_APPLICATION_PREFIXES, InstalledApplication, isAgentApplication, listableTargets, ManagedNode, NodeFilter, NodeRun, RegionFacts, targetFilters,
 } from "../platforms/coverage";
+import { listManagedNodes } from "../providers/managedNodes";
 
 /** The document State Manager gathers software inventory with (Quick Setup's host management). */
 export const INVENTORY_DOCUMENT = "AWS-GatherSoftwareInventory";
@@ -44,17 +45,19 @@ async function collect<P, T>(region: string, action: string, pages: AsyncIterabl
     return all;
 }
 
-const isoOf = (d: Date | undefined): string | undefined => (d === undefined ? undefined : d.toISOString());
-
 /** Managed nodes matching `filters` (none: every node of the region). */
 async function listNodes(client: ssm.SSMClient, region: string, filters: NodeFilter[], log: (line: string) => void): Promise<ManagedNode[]> {
-    const rows = await collect(region, "DescribeInstanceInformation",
-        ssm.paginateDescribeInstanceInformation({ client, pageSize: 50 }, { Filters: filters.length === 0 ? undefined : filters }),
-        (p) => p.InstanceInformationList, log, "managed nodes");
-    return rows.map((n) => ({
-        instanceId: n.InstanceId ?? "?", computerName: n.ComputerName ?? "", platform: n.PlatformType ?? "unknown",
-        pingStatus: n.PingStatus ?? "unknown", lastPingAt: isoOf(n.LastPingDateTime),
-    }));
+    let reported = 0;
+    try {
+        return await listManagedNodes(client, filters, (n) => {
+            if (n - reported >= PROGRESS_EVERY) {
+                reported = n;
+                log(`${region}: ${n} managed nodes read`);
+            }
+        });
+    } catch (e) {
+        throw ssmError(region, "DescribeInstanceInformation", e);
+    }
 }
 
 /** The associations whose `key` (`AssociationName`, or `Name`: the document) is `value`. */

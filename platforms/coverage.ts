@@ -112,7 +112,7 @@ export class AssetIndex {
     private readonly byName = new Map<string, UptycsAsset[]>();
     private readonly byLabel = new Map<string, UptycsAsset[]>();
 
-    constructor(readonly assets: readonly UptycsAsset[]) {
+    constructor(assets: readonly UptycsAsset[]) {
         const add = (map: Map<string, UptycsAsset[]>, key: string, a: UptycsAsset): void => {
             const list = map.get(key);
             if (list === undefined) {

@@ -1,6 +1,7 @@
 /**
  * The settings of the `UptycsAgentArtifact` provider: where installers come from, and the stack
- * config it reads in `configure` (the Uptycs key, the request policy). Pure functions.
+ * config it (and `RolloutGate`, for check-ins) reads in `configure` (the Uptycs key, the request
+ * policy). Pure functions.
  */
 import { DEFAULT_REQUEST_POLICY, RequestPolicy } from "./uptycsApi";
 
@@ -65,4 +66,21 @@ export function requestPolicyFromConfig(get: (key: string) => string | undefined
         retries: Math.floor(num("requestRetries", DEFAULT_REQUEST_POLICY.retries, 0, 10)),
         minBackoffMs: num("requestBackoff", DEFAULT_REQUEST_POLICY.minBackoffMs / 1000, 0, 60) * 1000,
     };
+}
+
+/** The Uptycs settings a dynamic provider reads in `configure`: where the key is, and how requests are timed. */
+export interface UptycsSettings {
+    /** `uptycs:apiKey`: the key file's JSON (a secret). */
+    readonly apiKey: ProviderSetting;
+    /** `uptycs:apiKeyFile`: the key file's path. */
+    readonly apiKeyFile: ProviderSetting;
+    readonly policy: RequestPolicy;
+}
+
+/**
+ * The Uptycs settings from stack config (`get`: full config key → value).
+ * @throws Error naming the request-policy key whose value is out of range.
+ */
+export function uptycsSettingsFromConfig(get: (key: string) => string | undefined): UptycsSettings {
+    return { apiKey: providerSetting(get, "apiKey"), apiKeyFile: providerSetting(get, "apiKeyFile"), policy: requestPolicyFromConfig(get) };
 }

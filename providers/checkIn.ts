@@ -8,6 +8,7 @@
  */
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { AssetIndex, assetFromApi, Build, ManagedNode, missingCheckIns, MissingCheckIn } from "../platforms/coverage";
+import { listManagedNodes } from "./managedNodes";
 import { listAssets, RequestPolicy, tenantOf, UptycsApiKey } from "./uptycsApi";
 
 /** What a ring's check-in waits for. */
@@ -32,15 +33,12 @@ export interface CheckInWait {
     readonly maxPollMs: number;
 }
 
-/** The host names SSM knows for `instanceIds` (an id it does not know maps to ""). */
+/** The host names SSM knows for `instanceIds`, 50 ids a request (an id it does not know maps to ""). */
 async function hostNames(client: SSMClient, instanceIds: readonly string[]): Promise<Pick<ManagedNode, "instanceId" | "computerName">[]> {
-    const ssm: typeof import("@aws-sdk/client-ssm") = require("@aws-sdk/client-ssm");
     const names = new Map<string, string>();
     for (let i = 0; i < instanceIds.length; i += 50) {
-        const Filters = [{ Key: "InstanceIds", Values: instanceIds.slice(i, i + 50) }];
-        for await (const page of ssm.paginateDescribeInstanceInformation({ client, pageSize: 50 }, { Filters, MaxResults: 50 })) {
-            (page.InstanceInformationList ?? []).forEach((n) => names.set(n.InstanceId ?? "", n.ComputerName ?? ""));
-        }
+        const nodes = await listManagedNodes(client, [{ Key: "InstanceIds", Values: instanceIds.slice(i, i + 50) }]);
+        nodes.forEach((n) => names.set(n.instanceId, n.computerName));
     }
     return instanceIds.map((instanceId) => ({ instanceId, computerName: names.get(instanceId) ?? "" }));
 }

@@ -21,11 +21,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { Build } from "../platforms/coverage";
 import { judgeStageRun, RunTarget, runPending, runProgress, runsSinceFilter, stageTimeoutProblem } from "../platforms/rollout";
 import { agentVersionOf } from "../platforms/version";
-import { ProviderSetting, providerSetting, requestPolicyFromConfig } from "./artifactSettings";
+import { UptycsSettings, uptycsSettingsFromConfig } from "./artifactSettings";
 import { awsSettingsOf, CallerProps, credentialsFor, InputsOf, withoutCredentials } from "./awsCaller";
 import { assertAwsAccount, awsClientConfig, AwsCredentialSettings, awsSettingsFromConfig } from "./awsCredentials";
 import { awaitCheckIn } from "./checkIn";
-import { apiKeyFromSettings, DEFAULT_REQUEST_POLICY, parseApiKey, RequestPolicy, UptycsApiKey } from "./uptycsApi";
+import { apiKeyFromSettings, parseApiKey, RequestPolicy, UptycsApiKey } from "./uptycsApi";
 
 /** Polling: the first wait, seconds; each next one doubles up to {@link MAX_POLL_SECONDS}. */
 export const FIRST_POLL_SECONDS = 2;
@@ -204,16 +204,11 @@ const GATE_INPUTS: readonly (keyof GateProps & keyof RolloutGateOutputs)[] = [
 /** The dynamic provider of {@link RolloutGate}. */
 export class RolloutGateProvider implements pulumi.dynamic.ResourceProvider {
     private aws: AwsCredentialSettings = awsSettingsFromConfig(() => undefined);
-    private apiKeyText?: ProviderSetting;
-    private apiKeyFile?: ProviderSetting;
-    private policy: RequestPolicy = DEFAULT_REQUEST_POLICY;
+    private uptycs: UptycsSettings = uptycsSettingsFromConfig(() => undefined);
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        const get = (key: string): string | undefined => req.config.get(key);
         this.aws = awsSettingsOf(req);
-        this.apiKeyText = providerSetting(get, "apiKey");
-        this.apiKeyFile = providerSetting(get, "apiKeyFile");
-        this.policy = requestPolicyFromConfig(get);
+        this.uptycs = uptycsSettingsFromConfig((key) => req.config.get(key));
     }
 
     async diff(_id: string, olds: Partial<RolloutGateOutputs> & Omit<RolloutGateOutputs, "requireCheckIn" | "build">, news: GateProps): Promise<pulumi.dynamic.DiffResult> {
@@ -233,8 +228,8 @@ export class RolloutGateProvider implements pulumi.dynamic.ResourceProvider {
     private async judge(props: GateProps): Promise<RolloutGateOutputs> {
         // stderr: the Pulumi CLI shows it as the update's diagnostics.
         const uptycs: UptycsAccess = async () => ({
-            apiKey: props.apiKey !== undefined ? parseApiKey(props.apiKey, "the component's apiKey") : await apiKeyFromSettings(this.apiKeyText, this.apiKeyFile),
-            policy: this.policy,
+            apiKey: props.apiKey !== undefined ? parseApiKey(props.apiKey, "the component's apiKey") : await apiKeyFromSettings(this.uptycs),
+            policy: this.uptycs.policy,
         });
         const seen = await awaitStageRun(credentialsFor(props, this.aws), props, uptycs, (line) => process.stderr.write(`${line}\n`));
         const { apiKey, ...outs } = withoutCredentials(props);

@@ -24,11 +24,11 @@ import { canonicalJson, sha256Hex } from "../platforms/digest";
 import { zipFileNameOf, zipGroupOf } from "../platforms/manifest";
 import { INSTALLER_PLACEHOLDER, PackageScripts, scriptsDigest } from "../platforms/scripts";
 import { isAgentVersion, LATEST } from "../platforms/version";
-import { InstallerSource, ProviderSetting, providerSetting, requestPolicyFromConfig } from "./artifactSettings";
+import { InstallerSource, UptycsSettings, uptycsSettingsFromConfig } from "./artifactSettings";
 import { fileFingerprint, installerCacheDir, prepareDir, sha256File, tightenBuildFolder } from "./buildFolder";
 import { CorruptCache, readCachedInstaller, zipFromCache } from "./installerCache";
 import { downloadIntoZip } from "./installerDownload";
-import { apiKeyFromSettings, DEFAULT_REQUEST_POLICY, getAssetGroupId, getOfferedVersions, parseApiKey, RequestPolicy, tenantId, UptycsApiKey } from "./uptycsApi";
+import { apiKeyFromSettings, getAssetGroupId, getOfferedVersions, parseApiKey, tenantId, UptycsApiKey } from "./uptycsApi";
 import { BuiltZip, linkZip, zipFromFile, ZipTarget } from "./zipAssembly";
 
 /** Inputs of {@link UptycsAgentArtifact}. */
@@ -165,16 +165,11 @@ async function findLocalInstaller(installerDir: string, entry: AgentMappingEntry
 
 /** The dynamic provider of {@link UptycsAgentArtifact}. Holds per-process memos, never clients. */
 export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvider {
-    private apiKeyText?: ProviderSetting;
-    private apiKeyFile?: ProviderSetting;
-    private policy: RequestPolicy = DEFAULT_REQUEST_POLICY;
+    private uptycs: UptycsSettings = uptycsSettingsFromConfig(() => undefined);
     private memo?: Map<string, Promise<unknown>>;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        const get = (key: string): string | undefined => req.config.get(key);
-        this.apiKeyText = providerSetting(get, "apiKey");
-        this.apiKeyFile = providerSetting(get, "apiKeyFile");
-        this.policy = requestPolicyFromConfig(get);
+        this.uptycs = uptycsSettingsFromConfig((key) => req.config.get(key));
     }
 
     /** One promise per key per process: one version lookup and one download per key, however many artifacts ask; a failure is not cached (the next caller tries again). */
@@ -194,11 +189,11 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
         if (text !== undefined) {
             return this.once(`apiKey:${sha256Hex(text)}`, async () => parseApiKey(text, "the apiKey input (the key file JSON)"));
         }
-        return this.once("apiKey", () => apiKeyFromSettings(this.apiKeyText, this.apiKeyFile));
+        return this.once("apiKey", () => apiKeyFromSettings(this.uptycs));
     }
 
     private async offeredVersions(apiKey: UptycsApiKey): Promise<string[]> {
-        return this.once(`versions:${tenantId(apiKey)}`, () => getOfferedVersions(apiKey, this.policy));
+        return this.once(`versions:${tenantId(apiKey)}`, () => getOfferedVersions(apiKey, this.uptycs.policy));
     }
 
     /**
@@ -269,7 +264,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             const apiKey = await this.apiKey(ownKey as string | undefined);
             const offered = await this.offeredVersions(apiKey);
             tenant = tenantId(apiKey);
-            assetGroupId = await this.once(`assetGroupId:${tenant}`, () => getAssetGroupId(apiKey, this.policy));
+            assetGroupId = await this.once(`assetGroupId:${tenant}`, () => getAssetGroupId(apiKey, this.uptycs.policy));
             if (version === LATEST) {
                 version = offered[0];
             } else if (!offered.includes(version)) {
@@ -407,7 +402,7 @@ export class UptycsAgentArtifactProvider implements pulumi.dynamic.ResourceProvi
             const request = {
                 uptPackage: props.entry.upt_package, arch: props.entry.arch_type, version: props.version, sensorOnly: props.sensorOnly, assetGroupId: props.assetGroupId,
             };
-            const got = await downloadIntoZip(await this.apiKey(props.apiKey), request, this.policy, target, dir, owner);
+            const got = await downloadIntoZip(await this.apiKey(props.apiKey), request, this.uptycs.policy, target, dir, owner);
             downloaded = got.zip;
             return got.carrier;
         });

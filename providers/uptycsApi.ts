@@ -9,6 +9,7 @@
  * No message, error or log line contains the secret.
  */
 import type { Response } from "node-fetch";
+import type { UptycsSettings } from "./artifactSettings";
 import type { Arch } from "../platforms/distributor";
 import { fileNameFromContentDisposition, installerNameProblem } from "../platforms/installer";
 import type { UptPackage } from "../platforms/mapping";
@@ -58,23 +59,17 @@ export function parseApiKey(text: string, source: string): UptycsApiKey {
     return { customerId, key, secret, domain, domainSuffix };
 }
 
-/** Where a stack's key is set: `uptycs:apiKey` (the JSON) or `uptycs:apiKeyFile` (a path), as `providerSetting` found them. */
-export interface ApiKeySetting {
-    /** The full config key, for messages. */
-    readonly key: string;
-    readonly value?: string;
-}
-
 /**
  * The stack's key, as a dynamic provider's `configure` found it: the inline JSON, else the file.
  * @throws Error naming the config key: neither set, the file unreadable, or the JSON wrong.
  */
-export async function apiKeyFromSettings(inline: ApiKeySetting | undefined, file: ApiKeySetting | undefined): Promise<UptycsApiKey> {
+export async function apiKeyFromSettings(settings: Pick<UptycsSettings, "apiKey" | "apiKeyFile">): Promise<UptycsApiKey> {
     const fs: typeof import("fs") = require("fs");
-    if (inline?.value !== undefined) {
+    const { apiKey: inline, apiKeyFile: file } = settings;
+    if (inline.value !== undefined) {
         return parseApiKey(inline.value, `config ${inline.key}`);
     }
-    if (file?.value === undefined) {
+    if (file.value === undefined) {
         throw new Error("no Uptycs credentials: set config uptycs:apiKeyFile (path to the key file) or uptycs:apiKey (its JSON, as a secret)");
     }
     let text: string;
