@@ -347,6 +347,17 @@ export function missingCheckIns(nodes: readonly Pick<ManagedNode, "instanceId" |
     return missing;
 }
 
+/**
+ * A ring's failed check-in, `where` naming the stage: each host still missing and what the
+ * tenant shows of it.
+ */
+export function checkInProblem(where: string, expected: Pick<FleetExpectation, "agentVersion" | "build"> & { readonly runStartedMs: number; readonly timeoutMinutes: number },
+    missing: readonly MissingCheckIn[], total: number): string {
+    return `${where}: ${missing.length} of ${total} hosts whose run succeeded did not report to Uptycs at ${expected.agentVersion} ${expected.build} `
+        + `after the run began (${new Date(expected.runStartedMs).toISOString()}) within timeoutMinutes ${expected.timeoutMinutes} (requireCheckIn):\n`
+        + missing.map((m) => `  ${m.instanceId} (${m.computerName || "?"}): ${m.why}`).join("\n");
+}
+
 /** The counts of one region (or one platform of it), as the report's `counts` writes them. */
 export interface CoverageCounts {
     inScope: number;

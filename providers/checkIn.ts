@@ -7,7 +7,7 @@
  * These functions run inside the serialized `RolloutGate` provider: node modules are required inside.
  */
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { AssetIndex, assetFromApi, Build, ManagedNode, missingCheckIns, MissingCheckIn } from "../platforms/coverage";
+import { AssetIndex, assetFromApi, Build, checkInProblem, ManagedNode, missingCheckIns, MissingCheckIn } from "../platforms/coverage";
 import { listManagedNodes } from "./managedNodes";
 import { listAssets, RequestPolicy, tenantOf, UptycsApiKey } from "./uptycsApi";
 
@@ -41,13 +41,6 @@ async function hostNames(client: SSMClient, instanceIds: readonly string[]): Pro
         nodes.forEach((n) => names.set(n.instanceId, n.computerName));
     }
     return instanceIds.map((instanceId) => ({ instanceId, computerName: names.get(instanceId) ?? "" }));
-}
-
-/** The failure: each host still missing and what the tenant shows of it. */
-function checkInProblem(wait: CheckInWait, missing: readonly MissingCheckIn[], total: number): string {
-    return `${wait.where}: ${missing.length} of ${total} hosts whose run succeeded did not report to Uptycs at ${wait.agentVersion} ${wait.build} `
-        + `after the run began (${new Date(wait.runStartedMs).toISOString()}) within timeoutMinutes ${wait.timeoutMinutes} (requireCheckIn):\n`
-        + missing.map((m) => `  ${m.instanceId} (${m.computerName || "?"}): ${m.why}`).join("\n");
 }
 
 /**
@@ -87,7 +80,7 @@ export async function awaitCheckIn(client: SSMClient, apiKey: UptycsApiKey, poli
         retries: Math.ceil(Math.max(0, wait.deadlineMs - Date.now()) / wait.firstPollMs) + 1,
         factor: 2, minTimeout: wait.firstPollMs, maxTimeout: wait.maxPollMs, randomize: false, maxRetryTime: Math.max(0, wait.deadlineMs - Date.now()),
     }).catch(() => {
-        throw refused ?? new Error(checkInProblem(wait, missing, nodes.length));
+        throw refused ?? new Error(checkInProblem(wait.where, wait, missing, nodes.length));
     });
     return nodes.length;
 }
