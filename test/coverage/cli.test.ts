@@ -276,12 +276,13 @@ describe("coverage report (npm run coverage): SSM and Uptycs stand-ins, real AWS
 
     it("waits out throttling (SSM's through the SDK's retries, Uptycs' Retry-After) and reads on", async () => {
         aws.throttle.set("DescribeInstanceInformation", 2);
-        uptycs.faults.push({ path: /^\/assets/, times: 1, kind: "status", status: 429, retryAfter: "1" });
+        // Three seconds: longer than the client's own first backoff (1-2 s), so only Retry-After explains the wait.
+        uptycs.faults.push({ path: /^\/assets/, times: 1, kind: "status", status: 429, retryAfter: "3" });
         const started = Date.now();
         const report = await json("--region", EAST);
         assert.strictEqual(report.regions[EAST].counts.inScope, 12);
         assert.strictEqual(report.regions[EAST].counts.current, 3);
-        assert.ok(Date.now() - started >= 1000, "the Retry-After second was waited out");
+        assert.ok(Date.now() - started >= 3000, "the Retry-After seconds were waited out");
         assert.strictEqual(uptycs.requests.filter((r) => r.path.startsWith("/assets") && r.status === 429).length, 1);
     });
 
