@@ -439,12 +439,18 @@ const statusRank = (s: CoverageStatus): number => (s === "current" ? STATUSES.le
  * node of the region (in scope or not) matches.
  */
 export function classifyRegion(facts: RegionFacts, index: AssetIndex, fleet: FleetExpectation, accounted: Set<string>): RegionCoverage {
-    for (const node of facts.allNodes) {
-        index.matches(node).forEach((a) => accounted.add(a.id));
+    // Each node matched once; the nodes in scope too, should one have joined between the two listings.
+    const matched = new Map<string, UptycsAsset[]>();
+    for (const node of [...facts.allNodes, ...facts.nodes]) {
+        if (!matched.has(node.instanceId)) {
+            const assets = index.matches(node);
+            matched.set(node.instanceId, assets);
+            assets.forEach((a) => accounted.add(a.id));
+        }
     }
     const nodes = facts.nodes.map((node) => classifyNode({
         node,
-        assets: index.matches(node),
+        assets: matched.get(node.instanceId) ?? [],
         run: facts.runs.get(node.instanceId),
         inventory: inventoryOf(facts, node.instanceId),
     }, fleet));

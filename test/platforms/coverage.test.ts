@@ -1,7 +1,9 @@
 // Matching a managed node to its Uptycs asset and choosing its one status: the rules of
 // ../shared/reference/fleet-coverage.md, case by case, without I/O.
 import * as assert from "assert";
-import { AssetIndex, assetFromApi, classifyNode, coveragePercent, FleetExpectation, ManagedNode, targetFilters, UptycsAsset } from "../../platforms/coverage";
+import {
+    AssetIndex, assetFromApi, classifyNode, classifyRegion, coveragePercent, FleetExpectation, ManagedNode, targetFilters, unmatchedAssets, UptycsAsset,
+} from "../../platforms/coverage";
 
 const NOW = Date.parse("2026-12-06T12:00:00Z");
 const FLEET: FleetExpectation = { agentVersion: "5.14.2.21", build: "protect", staleAfterMinutes: 60, now: NOW };
@@ -67,5 +69,18 @@ describe("platforms/coverage: matching and status", () => {
         assert.deepStrictEqual(targetFilters([{ Key: "InstanceIds", Values: ["i-1", "i-2"] }], "a"), [{ Key: "InstanceIds", Values: ["i-1", "i-2"] }]);
         assert.throws(() => targetFilters([{ Key: "resource-groups:Name", Values: ["web"] }], "UptycsAgent-install"),
             /association UptycsAgent-install targets resource-groups:Name=web: only tag:<key> and InstanceIds targets can be listed/);
+    });
+
+    it("a region: nodes out of scope account for their assets; a node in scope that joined after all nodes were listed does too", () => {
+        const assets = [asset("in", "web-1"), asset("out", "batch-1"), asset("late", "new-1"), asset("stray", "laptop-1")];
+        const index = new AssetIndex(assets);
+        const accounted = new Set<string>();
+        const web = node("web-1", { instanceId: "i-1" });
+        const late = node("new-1", { instanceId: "i-3" });
+        const region = classifyRegion({ nodes: [web, late], allNodes: [web, node("batch-1", { instanceId: "i-2" })], runs: new Map() }, index, FLEET, accounted);
+        assert.deepStrictEqual(region.nodes.map((n) => [n.instanceId, n.status]), [["i-1", "current"], ["i-3", "current"]]);
+        assert.deepStrictEqual(unmatchedAssets(assets, accounted).map((a) => a.id), ["stray"]);
+        assert.strictEqual(region.inventory, false);
+        assert.match(classifyNode({ node: node("x"), assets: [], inventory: "not gathered in this region" }, FLEET).detail!, /inventory not gathered in this region/);
     });
 });
